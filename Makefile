@@ -1,0 +1,56 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+# Each finds a Python 3.10, creates .venv, installs the project, builds the blank spaCy
+# pipeline and (re)trains the model only when its inputs changed.
+
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(CURDIR)/$(VENV)/bin/rasa
+STAMP := $(VENV)/.installed
+SPACY := var/spacy/en_blank/config.cfg
+PROJECT := rasa_project
+
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export PYTHONWARNINGS := ignore::DeprecationWarning,ignore::FutureWarning
+export ACTION_PORT ?= 5055
+export RASA_PORT ?= 5005
+
+.PHONY: setup train run test shell interactive validate clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@py=$$(scripts/find-python310) || exit 1; \
+	if ! [ -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))'; then \
+		echo "creating $(VENV) with $$py"; rm -rf $(VENV); $$py -m venv $(VENV) || exit 1; \
+	fi
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $@
+
+$(SPACY): $(STAMP)
+	$(PY) scripts/build_spacy.py var/spacy/en_blank
+
+setup: $(STAMP) $(SPACY)
+
+train: setup
+	@$(PY) scripts/train_if_changed.py
+
+run: train
+	@scripts/run
+
+test: train
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# `rasa shell` and `rasa interactive` need the action server; it runs in the background and
+# stops when they exit.
+shell: train
+	@scripts/with-actions bash -c 'cd $(PROJECT) && $(RASA) shell --endpoints endpoints.yml -m models'
+
+interactive: train
+	@scripts/with-actions bash -c 'cd $(PROJECT) && $(RASA) interactive --endpoints endpoints.yml -m models/booking.tar.gz'
+
+validate: setup
+	cd $(PROJECT) && $(RASA) data validate --fail-on-warnings
+
+clean:
+	rm -rf $(VENV) var/spacy $(PROJECT)/models $(PROJECT)/.rasa $(PROJECT)/results

@@ -1,0 +1,275 @@
+"""Rasa glue for the booking form: validation, the custom questions, and the submit.
+
+The decisions are in `booking_logic` (pure); this module reads the tracker, does the I/O (profile,
+calendar occupancy, the bookings store, off the event loop) and turns results into events and
+spoken lines. Messages are written for speech: no markdown, short sentences.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+import logging
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import clock, scheduling
+from actions.booking_logic import (
+    CHANGE_SLOT,
+    CONFIRM_SLOT,
+    FormState,
+    decide,
+    duration_of,
+    extract,
+    read_back,
+    say_start,
+)
+from actions.profile import BusinessProfile, load_profile
+from actions.speech import say_date, say_time
+from actions.store import BookingStore, SlotTaken, store_from_env
+
+logger = logging.getLogger(__name__)
+
+FORM = "booking_form"
+REFERENCE_SLOT = "booking_reference"
+CODE_SLOT = "booking_code"
+# How far ahead alternatives are searched; the occupancy read covers the same window.
+SEARCH_DAYS = 15
+
+
+def spell_code(code: str) -> str:
+    """ "K7P2Q" → "K 7 P 2 Q": text-to-speech then reads each character."""
+    return " ".join(code)
+
+
+async def occupancy_for(store: BookingStore, profile: BusinessProfile, now: datetime,
+                        day: Any, reference: str | None) -> dict[datetime, int]:  # fmt: skip
+    """Occupied slot units from the start of `day` (or today) for SEARCH_DAYS, without the
+    caller's own booking (a re-submit or change must not collide with itself)."""
+    first = min(day, now.date()) if day else now.date()
+    start = datetime.combine(first, datetime.min.time(), tzinfo=profile.tz)
+    end = start + timedelta(days=SEARCH_DAYS + 1)
+    occupancy = await asyncio.to_thread(store.occupancy, start, end)
+    own = await asyncio.to_thread(store.get_by_reference, reference) if reference else None
+    if own is not None and own.status == "confirmed":
+        for unit in scheduling.unit_starts(own.start, own.end, profile.slot_minutes):
+            if occupancy.get(unit):
+                occupancy[unit] -= 1
+    return occupancy
+
+
+class ValidateBookingForm(FormValidationAction):
+    """Fills and checks the booking form from whatever the caller says, in any order."""
+
+    def name(self) -> str:
+        return "validate_booking_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[EventType]:  # fmt: skip
+        profile = load_profile()
+        now = clock.now(profile.tz)
+        state = FormState.from_slots(tracker.current_slot_values())
+        message = tracker.latest_message or {}
+        text = message.get("text") or ""
+        intent = (message.get("intent") or {}).get("name")
+
+        events: list[EventType] = []
+        reference = tracker.get_slot(REFERENCE_SLOT)
+        if not reference:
+            # Minted when the form starts: the submit upserts on it, so it never books twice.
+            reference = uuid.uuid4().hex
+            events.append(SlotSet(REFERENCE_SLOT, reference))
+        if len(profile.services) == 1 and not state.service:
+            events.append(SlotSet("service", profile.services[0].name))
+            state = FormState.from_slots({**tracker.current_slot_values(),
+                                          "service": profile.services[0].name})  # fmt: skip
+
+        found = extract(state, text, intent, profile, now)
+        day = found.values.get("booking_date") or state.booking_date
+        store = store_from_env()
+        try:
+            occupancy = await occupancy_for(store, profile, now, day, reference)
+        except Exception as error:  # the database is down: check hours, the submit re-checks
+            logger.error("booking form: calendar unavailable (%s)", type(error).__name__)
+            occupancy = {}
+        result = decide(state, found, profile, now, occupancy)
+        for line in result.say:
+            dispatcher.utter_message(text=line)
+        events.extend(SlotSet(slot, value) for slot, value in result.updates.items())
+        logger.info(
+            "booking form: requested=%s intent=%s set=%s refused=%d",
+            state.requested, intent, sorted(result.updates), len(result.say),
+        )  # fmt: skip
+        return events
+
+
+# The form's fixed questions live here, not in domain.yml, so the call-control code can repeat
+# the pending question ("I was asking for your email") from one place.
+QUESTIONS = {
+    "customer_name": "Can I have your name, please?",
+    "email": "What email address should I send the confirmation to?",
+    "booking_date": "What day would you like to come in?",
+}
+
+
+class _AskFixed(Action, ABC):
+    """Asks one of QUESTIONS; subclasses name the slot (abstract, so rasa-sdk skips it)."""
+
+    @property
+    @abstractmethod
+    def slot(self) -> str: ...
+
+    def name(self) -> str:
+        return f"action_ask_{self.slot}"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[EventType]:  # fmt: skip
+        dispatcher.utter_message(text=QUESTIONS[self.slot])
+        return []
+
+
+class ActionAskCustomerName(_AskFixed):
+    slot = "customer_name"
+
+
+class ActionAskEmail(_AskFixed):
+    slot = "email"
+
+
+class ActionAskBookingDate(_AskFixed):
+    slot = "booking_date"
+
+
+class ActionAskService(Action):
+    def name(self) -> str:
+        return "action_ask_service"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[EventType]:  # fmt: skip
+        names = [s.name.lower() for s in load_profile().services]
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+        dispatcher.utter_message(text=f"Which service would you like? We offer {listed}.")
+        return []
+
+
+class ActionAskBookingTime(Action):
+    def name(self) -> str:
+        return "action_ask_booking_time"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[EventType]:  # fmt: skip
+        profile = load_profile()
+        now = clock.now(profile.tz)
+        state = FormState.from_slots(tracker.current_slot_values())
+        if state.booking_date is None:
+            dispatcher.utter_message(text="What time would you like?")
+            return []
+        question = f"What time would you like on {say_date(state.booking_date)}?"
+        try:
+            occupancy = await occupancy_for(
+                store_from_env(), profile, now, state.booking_date,
+                tracker.get_slot(REFERENCE_SLOT),
+            )  # fmt: skip
+            free = scheduling.free_starts(
+                profile, state.booking_date, duration_of(profile, state.service), now, occupancy
+            )
+        except Exception as error:  # never leave the caller without the question
+            logger.error("ask time: calendar unavailable (%s)", type(error).__name__)
+            free = []
+        if free:
+            first = ", ".join(say_time(f.timetz().replace(tzinfo=None)) for f in free[:3])
+            question += f" The first free times are {first}."
+        dispatcher.utter_message(text=question)
+        return []
+
+
+class ActionAskBookingConfirmed(Action):
+    def name(self) -> str:
+        return "action_ask_booking_confirmed"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[EventType]:  # fmt: skip
+        state = FormState.from_slots(tracker.current_slot_values())
+        if state.change_pending:
+            dispatcher.utter_message(
+                text="What would you like to change: the service, name, email, day or time?"
+            )
+            return []
+        today = clock.now(load_profile().tz).date()
+        dispatcher.utter_message(text=f"{read_back(state, today)} Shall I book it?")
+        return []
+
+
+class ActionSubmitBooking(Action):
+    """Stores the booking (an upsert on the form's reference) and says the code."""
+
+    def name(self) -> str:
+        return "action_submit_booking"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[EventType]:  # fmt: skip
+        profile = load_profile()
+        now = clock.now(profile.tz)
+        state = FormState.from_slots(tracker.current_slot_values())
+        reference = tracker.get_slot(REFERENCE_SLOT) or uuid.uuid4().hex
+        if not (state.booking_date and state.booking_time and state.customer_name and state.email):
+            dispatcher.utter_message(text="Sorry, I'm missing some details for that booking.")
+            return [SlotSet(CONFIRM_SLOT, None)]
+        start = datetime.combine(state.booking_date, state.booking_time, tzinfo=profile.tz)
+        duration = duration_of(profile, state.service)
+        store = store_from_env()
+        try:
+            occupancy = await occupancy_for(store, profile, now, state.booking_date, reference)
+            problem = scheduling.check_start(profile, start, duration, now, occupancy)
+            if problem is not None:
+                raise SlotTaken(problem.message)
+            booking = await asyncio.to_thread(
+                store.book,
+                reference=reference,
+                name=state.customer_name,
+                email=state.email,
+                phone=None,
+                service=state.service or profile.services[0].name,
+                start=start,
+                end=start + timedelta(minutes=duration),
+                slot_minutes=profile.slot_minutes,
+                capacity=profile.capacity,
+            )
+        except SlotTaken:
+            logger.info("submit: slot taken meanwhile (reference %s)", reference[:8])
+            dispatcher.utter_message(
+                text=f"Sorry, {say_start(start, now.date())} was just taken. "
+                "Let's pick another time."
+            )
+            # Back into the form, which asks for a new time.
+            return [SlotSet("booking_time", None), SlotSet(CONFIRM_SLOT, None),
+                    FollowupAction(FORM)]  # fmt: skip
+        except Exception as error:
+            logger.error("submit: bookings store failed (%s)", type(error).__name__)
+            dispatcher.utter_message(
+                text="Sorry, I couldn't save your booking just now. Nothing was booked. "
+                "Please try again in a moment."
+            )
+            return [SlotSet(CONFIRM_SLOT, None), FollowupAction(FORM)]
+        logger.info("submit: booking %s confirmed (reference %s)", booking.code, reference[:8])
+        dispatcher.utter_message(
+            text=f"You're all set for {say_start(start, now.date())}. "
+            f"Your confirmation code is {spell_code(booking.code)}."
+        )
+        # A second booking in the same call starts fresh but keeps who the caller is.
+        return [
+            SlotSet(CODE_SLOT, booking.code),
+            SlotSet(REFERENCE_SLOT, None),
+            SlotSet("service", None),
+            SlotSet("booking_date", None),
+            SlotSet("booking_time", None),
+            SlotSet(CONFIRM_SLOT, None),
+            SlotSet(CHANGE_SLOT, None),
+        ]
+

@@ -1,0 +1,120 @@
+"""Rasa's SQL tracker store, made strict: it is used as configured, or the server stops.
+
+Rasa silently degrades when its tracker store is unusable: an unreachable SQL database makes
+`SQLTrackerStore` retry forever (every 5 s, the server never comes up), and once running, the
+agent wraps the store in `FailSafeTrackerStore`, which quietly keeps conversations in memory.
+For a phone assistant both are worse than a clear failure: calls would be answered with no
+memory, and lost on restart. This store checks the database before Rasa touches it, with a
+bounded wait, and ends the process with a message naming the URL (password masked).
+
+Configured in `endpoints.yml` as `type: connector.tracker_store.StrictSQLTrackerStore`; the URL
+comes from `TRACKER_STORE_URL` (any SQLAlchemy URL), default SQLite under the repository's `var/`.
+
+This module is a Rasa server plug-in, not Retell protocol code: it lives in `connector/` because
+`connector/` is the package loaded into the Rasa server process (it never imports `actions`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore
+
+logger = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_URL = f"sqlite:///{REPO_ROOT / 'var' / 'tracker.db'}"
+# How long start-up waits for the database (a container may still be starting).
+DEFAULT_WAIT_SECONDS = 10.0
+EXIT_CODE = 3
+
+
+class TrackerStoreUnavailable(RuntimeError):
+    """The configured tracker store cannot be used."""
+
+
+def tracker_store_url(configured: str | None = None) -> str:
+    """The URL in force: TRACKER_STORE_URL, else the endpoints.yml `url`, else the default."""
+    return os.environ.get("TRACKER_STORE_URL") or configured or DEFAULT_URL
+
+
+def safe_url(url: str) -> str:
+    """The URL with its password hidden, fit for a log line."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL is reported as such, never echoed with secrets
+        return "<unparsable URL>"
+
+
+def check_reachable(url: str, wait_seconds: float) -> None:
+    """Open one connection to `url`, retrying until `wait_seconds` have passed.
+
+    Raises TrackerStoreUnavailable with the last error when the database cannot be reached.
+    """
+    try:
+        parsed = sa.engine.make_url(url)
+    except Exception as error:
+        raise TrackerStoreUnavailable(f"TRACKER_STORE_URL is not a database URL: {error}") from None
+    connect_args: dict[str, Any] = {}
+    if parsed.get_backend_name() == "postgresql":
+        connect_args["connect_timeout"] = max(1, int(min(wait_seconds, 5)))
+    elif parsed.get_backend_name() == "sqlite" and parsed.database:
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(parsed, connect_args=connect_args, poolclass=sa.pool.NullPool)
+    deadline = time.monotonic() + wait_seconds
+    try:
+        while True:
+            try:
+                with engine.connect() as connection:
+                    connection.execute(sa.text("SELECT 1"))
+                return
+            except Exception as error:  # any driver error means "not usable"
+                if time.monotonic() >= deadline:
+                    reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
+                    raise TrackerStoreUnavailable(
+                        f"cannot use the tracker store at {safe_url(url)}: {reason}"
+                    ) from None
+                time.sleep(0.5)
+    finally:
+        engine.dispose()
+
+
+class StrictSQLTrackerStore(SQLTrackerStore):
+    """SQLTrackerStore that refuses to start on an unusable database instead of hanging."""
+
+    def __init__(
+        self,
+        domain: Any = None,
+        host: str | None = None,
+        event_broker: Any = None,
+        url: str | None = None,
+        wait_seconds: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        resolved = tracker_store_url(url or host)
+        wait = float(
+            wait_seconds
+            if wait_seconds is not None
+            else os.environ.get("TRACKER_STORE_WAIT_SECONDS", DEFAULT_WAIT_SECONDS)
+        )
+        try:
+            check_reachable(resolved, wait)
+        except TrackerStoreUnavailable as error:
+            message = (
+                f"FATAL: {error}. Rasa would otherwise run with no conversation memory. "
+                "Fix TRACKER_STORE_URL (see README, 'Configuration') and start again."
+            )
+            logger.critical(message)
+            print(message, file=sys.stderr, flush=True)
+            # Raised inside Sanic's start-up listener, an exception would leave a server with no
+            # agent answering 500s; exiting is the only honest outcome.
+            os._exit(EXIT_CODE)
+        logger.info("Tracker store: %s", safe_url(resolved))
+        # Rasa's SQLTrackerStore accepts a complete URL in `host`.
+        super().__init__(domain=domain, host=resolved, event_broker=event_broker, **kwargs)

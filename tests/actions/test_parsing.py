@@ -1,0 +1,175 @@
+"""Spoken values → typed values (basic set; the voice corpus comes with the parsers issue)."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+import pytest
+
+from actions.parsing import (
+    Failure,
+    find_date,
+    find_email,
+    find_name,
+    find_time,
+    parse_date,
+    parse_email,
+    parse_name,
+    parse_time,
+    parse_yes_no,
+    resolve_time,
+)
+
+TODAY = date(2026, 12, 1)  # a Tuesday
+
+
+def salon_open(t: time) -> bool:
+    return time(9) <= t < time(18)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("tomorrow", date(2026, 12, 2)),
+        ("today", date(2026, 12, 1)),
+        ("the day after tomorrow", date(2026, 12, 3)),
+        ("wednesday", date(2026, 12, 2)),
+        ("next wednesday", date(2026, 12, 2)),
+        ("this friday", date(2026, 12, 4)),
+        ("tuesday", date(2026, 12, 8)),  # today is Tuesday: "tuesday" is the coming one
+        ("wednesday next week", date(2026, 12, 9)),
+        ("the 5th", date(2026, 12, 5)),
+        ("the fifth", date(2026, 12, 5)),
+        ("december 3rd", date(2026, 12, 3)),
+        ("the third of december", date(2026, 12, 3)),
+        ("january 2nd", date(2027, 1, 2)),
+        ("a week from today", date(2026, 12, 8)),
+        ("friday december 4th", date(2026, 12, 4)),
+        ("2026-12-10", date(2026, 12, 10)),
+        ("um yeah the twenty first", date(2026, 12, 21)),
+    ],
+)
+def test_dates(text, expected):
+    assert parse_date(text, TODAY) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("february 30th", "February doesn't have a 30th."),
+        ("2026-11-20", "That date has already passed."),
+        ("2026-02-30", "That isn't a real date."),
+        ("banana", "Sorry, I didn't catch the day."),
+        ("", "Sorry, I didn't catch the day."),
+    ],
+)
+def test_dates_that_fail(text, reason):
+    assert parse_date(text, TODAY) == Failure(reason)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2 pm", time(14)),
+        ("2pm", time(14)),
+        ("3", time(15)),
+        ("three", time(15)),
+        ("at three", time(15)),
+        ("10", time(10)),
+        ("eleven am", time(11)),
+        ("three thirty", time(15, 30)),
+        ("half past two", time(14, 30)),
+        ("quarter to five", time(16, 45)),
+        ("noon", time(12)),
+        ("15:00", time(15)),
+        ("10:30 in the morning", time(10, 30)),
+        ("make it four", time(16)),
+        ("9 a.m.", time(9)),
+    ],
+)
+def test_times(text, expected):
+    assert parse_time(text, salon_open) == expected
+
+
+@pytest.mark.parametrize("text", ["whenever", "", "one week", "10 amazing people"])
+def test_times_that_fail(text):
+    assert isinstance(parse_time(text, salon_open), Failure)
+
+
+def test_a_bare_hour_is_read_as_the_time_the_business_is_open():
+    match = find_time("at 8")
+    assert resolve_time(match, lambda t: time(18) <= t < time(22)) == time(20)
+    assert resolve_time(match, salon_open) == time(8)  # 8 am: neither is open, 8 is morning
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("jane@example.com", "jane@example.com"),
+        ("it's jane at example dot com", "jane@example.com"),
+        ("my email is john dot smith at gmail dot com", "john.smith@gmail.com"),
+        ("j_doe@mail.example.org", "j_doe@mail.example.org"),
+        ("mary underscore ann at example dot co dot uk", "mary_ann@example.co.uk"),
+    ],
+)
+def test_emails(text, expected):
+    assert parse_email(text) == expected
+
+
+@pytest.mark.parametrize("text", ["jane at example", "no email", "jane@", ""])
+def test_emails_that_fail(text):
+    assert isinstance(parse_email(text), Failure)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("jane doe", "Jane Doe"),
+        ("my name is jane doe", "Jane Doe"),
+        ("it's john smith", "John Smith"),
+        ("this is mike", "Mike"),
+        ("um i'm sarah connor", "Sarah Connor"),
+        ("o'brien", "O'Brien"),
+        ("maria de la cruz", "Maria De la Cruz"),
+        ("de la cruz", "De la Cruz"),
+        ("mary-jane mcdonald", "Mary-Jane McDonald"),
+        ("yeah it's ann lee", "Ann Lee"),
+    ],
+)
+def test_names(text, expected):
+    assert parse_name(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["what time do you close", "is it free", "yes", "hello", "", "jane 42", "a b c d e f"]
+)
+def test_names_that_fail(text):
+    assert isinstance(parse_name(text), Failure)
+
+
+def test_values_found_in_one_breath():
+    text = (
+        "hi i'm maria garcia i want a haircut thursday at 3 "
+        "my email is maria dot garcia at example dot com"
+    )
+    assert find_name(text)[0] == "Maria Garcia"
+    assert find_date(text, TODAY).value == date(2026, 12, 3)
+    assert resolve_time(find_time(text), salon_open) == time(15)
+    assert find_email(text)[0] == "maria.garcia@example.com"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "expected"),
+    [
+        ("yes", None, True),
+        ("yeah sure", None, True),
+        ("that's right", None, True),
+        ("no", None, False),
+        ("nope", None, False),
+        ("maybe", None, None),
+        ("whatever", "affirm", True),
+        ("whatever", "deny", False),
+    ],
+)
+def test_yes_no(text, intent, expected):
+    assert parse_yes_no(text, intent) == expected

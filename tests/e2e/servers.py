@@ -1,0 +1,149 @@
+"""Start the real action server and Rasa server for end-to-end tests, as `make run` does.
+
+Each Rasa start costs ~20 s (TensorFlow import, model load), so one pair serves the whole test
+session (see conftest.py). Every server gets free ports, its own SQLite files under a temporary
+directory, and logs in files that a failing test prints.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+PROJECT = REPO / "rasa_project"
+BIN = Path(sys.executable).parent
+MODEL = PROJECT / "models" / "booking.tar.gz"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float, log: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}:\n{tail(log)}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"server did not listen on {port} within {timeout} s:\n{tail(log)}")
+
+
+def tail(path: Path, lines: int = 60) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def base_env(**extra: str) -> dict[str, str]:
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2",
+           "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "PYTHONUNBUFFERED": "1"}  # fmt: skip
+    env.update(extra)
+    return env
+
+
+@dataclass
+class Assistant:
+    """A running action server + Rasa server pair and the files they use."""
+
+    workdir: Path
+    env: dict[str, str]
+    action_port: int = field(default_factory=free_port)
+    rasa_port: int = field(default_factory=free_port)
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def endpoints(self) -> Path:
+        return self.workdir / "endpoints.yml"
+
+    def log(self, name: str) -> Path:
+        return self.workdir / f"{name}.log"
+
+    def start(self) -> "Assistant":
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.endpoints.write_text(
+            f"action_endpoint:\n  url: http://127.0.0.1:{self.action_port}/webhook\n"
+            "tracker_store:\n  type: connector.tracker_store.StrictSQLTrackerStore\n"
+            "lock_store:\n  type: in_memory\n"
+        )
+        self.start_actions()
+        self.start_rasa()
+        return self
+
+    def start_actions(self) -> None:
+        log = self.log("actions").open("ab")
+        self.processes["actions"] = subprocess.Popen(
+            [str(BIN / "python"), "-m", "actions.server", "--port", str(self.action_port)],
+            cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        wait_for_port(self.action_port, self.processes["actions"], 60, self.log("actions"))
+
+    def start_rasa(self) -> None:
+        log = self.log("rasa").open("ab")
+        self.processes["rasa"] = subprocess.Popen(
+            [str(BIN / "rasa"), "run", "--enable-api", "--interface", "127.0.0.1",
+             "--port", str(self.rasa_port), "--credentials", "credentials.yml",
+             "--endpoints", str(self.endpoints), "--model", str(MODEL)],
+            cwd=PROJECT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        wait_for_port(self.rasa_port, self.processes["rasa"], 180, self.log("rasa"))
+
+    def stop(self, name: str, hard: bool = False) -> None:
+        process = self.processes.pop(name, None)
+        if process is None:
+            return
+        process.kill() if hard else process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+    def stop_all(self) -> None:
+        for name in list(self.processes):
+            self.stop(name)
+
+    # ------------------------------------------------------------------ talking to it
+
+    def say(self, sender: str, text: str) -> list[str]:
+        """One caller turn over Rasa's REST channel; returns what the assistant said."""
+        body = json.dumps({"sender": sender, "message": text}).encode()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/webhook",
+            data=body, headers={"Content-Type": "application/json"},
+        )  # fmt: skip
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return [m["text"] for m in json.load(response) if m.get("text")]
+
+    def tracker(self, sender: str) -> dict:
+        url = f"http://127.0.0.1:{self.rasa_port}/conversations/{sender}/tracker"
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return json.load(response)
+
+    def admin(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(BIN / "booking-admin"), *args], env=self.env, capture_output=True, text=True,
+            timeout=60,
+        )  # fmt: skip
+
+    def bookings(self) -> list[dict]:
+        result = self.admin("list", "--json")
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {n} ---\n{tail(self.log(n))}" for n in ("actions", "rasa"))
