@@ -173,14 +173,7 @@ def _parse_whole(slot: str, text: str, rest: str, profile: BusinessProfile,
     if slot == "booking_date":
         return parsing.parse_date(text, now.date(), now)
     if slot == "booking_time":
-        match = parsing.find_time(text)
-        if match:
-            return match
-        bare = parsing.normalise(text).removeprefix("at ").strip()
-        hour = parsing._hour(bare)
-        if hour is not None and 1 <= hour <= 23:
-            return parsing.TimeMatch(hour, 0, None, (0, len(bare)))
-        return Failure("Sorry, I didn't catch the time.")
+        return parsing.read_time(text) or Failure("Sorry, I didn't catch the time.")
     if slot == "service":
         return Failure("Sorry, I didn't catch which service.")
     return None

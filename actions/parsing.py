@@ -377,14 +377,21 @@ def resolve_time(match: TimeMatch, is_open: Callable[[time], bool]) -> time:
     return afternoon if 1 <= hour <= 7 else morning
 
 
-def parse_time(text: str, is_open: Callable[[time], bool]) -> Parsed[time]:
-    """A whole answer to "what time?": "3", "three thirty", "2 pm", "noon", "15:00"."""
+def read_time(text: str) -> TimeMatch | None:
+    """A whole answer to "what time?", before AM/PM is settled: a clock time anywhere in the
+    answer, or a bare hour ("3", "three") that only counts when it is the whole answer."""
     found = find_time(text)
     if found is None:
         bare = normalise(text).removeprefix("at ").strip()
         hour = _hour(bare)
         if hour is not None and 1 <= hour <= 23:
             found = TimeMatch(hour, 0, None, (0, len(bare)))
+    return found
+
+
+def parse_time(text: str, is_open: Callable[[time], bool]) -> Parsed[time]:
+    """A whole answer to "what time?": "3", "three thirty", "2 pm", "noon", "15:00"."""
+    found = read_time(text)
     if found is None:
         return Failure("Sorry, I didn't catch the time.")
     return resolve_time(found, is_open)

@@ -1,0 +1,23 @@
+"""Conversations live in the tracker store, not in the Rasa process: a restart loses nothing."""
+
+from __future__ import annotations
+
+import re
+
+
+def test_a_booking_continues_after_the_rasa_server_restarts(assistant, caller):
+    assistant.say(caller, "i'd like to book a haircut")
+    assert "email" in " ".join(assistant.say(caller, "jane roe"))
+
+    assistant.stop("rasa")
+    assistant.start_rasa()
+
+    said = " ".join(assistant.say(caller, "jane dot roe at example dot com"))
+    assert "What day would you like to come in?" in said, said
+    assistant.say(caller, "saturday")
+    said = " ".join(assistant.say(caller, "ten am"))
+    assert "Jane Roe, haircut, Saturday, December 5th at 10 AM" in said
+    code = re.search(r"code is ((?:[A-Z0-9] ){4}[A-Z0-9])", " ".join(assistant.say(caller, "yes")))
+    assert code, "no confirmation code"
+    stored = [b for b in assistant.bookings() if b["code"] == code.group(1).replace(" ", "")]
+    assert stored and stored[0]["email"] == "jane.roe@example.com"
