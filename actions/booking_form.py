@@ -23,6 +23,8 @@ from actions import clock, scheduling
 from actions.booking_logic import (
     CHANGE_SLOT,
     CONFIRM_SLOT,
+    LABELS,
+    VALUE_SLOTS,
     FormState,
     decide,
     duration_of,
@@ -30,6 +32,15 @@ from actions.booking_logic import (
     read_back,
     say_start,
 )
+from actions.digressions import (
+    FAILURE_SLOT,
+    SMALL_TALK_INTENTS,
+    count_failure,
+    hand_over,
+    question_instead_of_value,
+    returning_after_digression,
+)
+from actions.parsing import looks_like_question
 from actions.profile import BusinessProfile, load_profile
 from actions.speech import say_date, say_time
 from actions.store import BookingStore, SlotTaken, store_from_env
@@ -72,6 +83,8 @@ class ValidateBookingForm(FormValidationAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[EventType]:  # fmt: skip
+        if returning_after_digression(tracker.events, FORM):
+            return []
         profile = load_profile()
         now = clock.now(profile.tz)
         state = FormState.from_slots(tracker.current_slot_values())
@@ -91,6 +104,21 @@ class ValidateBookingForm(FormValidationAction):
                                           "service": profile.services[0].name})  # fmt: skip
 
         found = extract(state, text, intent, profile, now)
+        answers = state.requested in found.values or (
+            state.requested == "booking_time" and found.time_match is not None
+        )
+        handover = hand_over(FORM, intent, text, answers)
+        if handover is not None:
+            return events + handover
+        if (intent in SMALL_TALK_INTENTS and not found.values and found.time_match is None
+                and not looks_like_question(text)):  # fmt: skip
+            return events + [SlotSet(state.requested, None)] if state.requested else events
+        if state.requested in found.failures or (
+            state.requested in VALUE_SLOTS and not found.values and found.time_match is None
+        ):
+            rejected = question_instead_of_value(FORM, state.requested, text)
+            if rejected:
+                return events + rejected
         day = found.values.get("booking_date") or state.booking_date
         store = store_from_env()
         try:
@@ -99,9 +127,18 @@ class ValidateBookingForm(FormValidationAction):
             logger.error("booking form: calendar unavailable (%s)", type(error).__name__)
             occupancy = {}
         result = decide(state, found, profile, now, occupancy)
-        for line in result.say:
+        say = list(result.say)
+        failed = state.requested in VALUE_SLOTS and result.updates.get(state.requested) is None
+        counter, offer = count_failure(
+            tracker.get_slot(FAILURE_SLOT), state.requested, failed and bool(say),
+            LABELS.get(state.requested or "", "that"),
+        )  # fmt: skip
+        if offer:
+            say.append(offer)
+        for line in say:
             dispatcher.utter_message(text=line)
         events.extend(SlotSet(slot, value) for slot, value in result.updates.items())
+        events.append(SlotSet(FAILURE_SLOT, counter))
         logger.info(
             "booking form: requested=%s intent=%s set=%s refused=%d",
             state.requested, intent, sorted(result.updates), len(result.say),
@@ -144,6 +181,13 @@ class ActionAskEmail(_AskFixed):
 
 class ActionAskBookingDate(_AskFixed):
     slot = "booking_date"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[EventType]:  # fmt: skip
+        if (tracker.active_loop or {}).get("name") == "reschedule_form":
+            dispatcher.utter_message(text="What day would you like to move it to?")
+            return []
+        return await super().run(dispatcher, tracker, domain)
 
 
 class ActionAskService(Action):
@@ -265,6 +309,8 @@ class ActionSubmitBooking(Action):
         # A second booking in the same call starts fresh but keeps who the caller is.
         return [
             SlotSet(CODE_SLOT, booking.code),
+            # The caller made this booking in this call: they may ask about it without proof.
+            SlotSet("verified_email", state.email),
             SlotSet(REFERENCE_SLOT, None),
             SlotSet("service", None),
             SlotSet("booking_date", None),

@@ -2,13 +2,17 @@
 
 The text goes to text-to-speech, so it is written the way people speak ("2 PM", not "14:00";
 "an hour and a half", not "90 min"). Pure functions on values; the caller picks the timezone
-(an aware datetime is spoken in its own wall time). Not here: parsing what a caller said
-(parsing.py) or any sentence longer than a phrase.
+(an aware datetime is spoken in its own wall time). Phone numbers are read digit by digit, in
+their groups. Not here: parsing what a caller said (parsing.py) or any sentence longer than a
+phrase.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time
+
+import phonenumbers
 
 # Spelled out rather than strftime's %A/%B, which follow the process locale.
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -72,3 +76,21 @@ def say_duration(minutes: int) -> str:
         return "an hour and a half" if hours == 1 else f"{hours} and a half hours"
     whole = "an hour" if hours == 1 else f"{hours} hours"
     return whole if rest == 0 else f"{whole} and {say_duration(rest)}"
+
+
+def say_datetime(dt: datetime) -> str:
+    """2026-12-09 14:00 → "Wednesday, December 9th at 2 PM" (an aware datetime in its own wall
+    time; 12:00 is "at noon")."""
+    return f"{say_date(dt.date())} at {say_time(dt.time())}"
+
+
+def say_phone(e164: str) -> str:
+    """ "+14155551234" → "4 1 5, 5 5 5, 1 2 3 4": digit by digit, grouped as the country writes
+    it, so text-to-speech neither says "four hundred fifteen" nor runs the digits together."""
+    try:
+        number = phonenumbers.parse(e164, None)
+        national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    except phonenumbers.NumberParseException:
+        national = e164
+    groups = re.findall(r"\d+", national)
+    return ", ".join(" ".join(group) for group in groups)

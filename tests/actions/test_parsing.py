@@ -1,17 +1,21 @@
-"""Spoken values → typed values (basic set; the voice corpus comes with the parsers issue)."""
+"""Spoken values → typed values: the basic set and the contracts around the voice corpus."""
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from actions.parsing import (
     Failure,
+    TimeMatch,
     find_date,
+    find_date_time,
     find_email,
     find_name,
     find_time,
+    normalise,
     parse_date,
     parse_email,
     parse_name,
@@ -19,6 +23,7 @@ from actions.parsing import (
     parse_yes_no,
     resolve_time,
 )
+from actions.speech import say_date, say_datetime, say_time
 
 TODAY = date(2026, 12, 1)  # a Tuesday
 
@@ -173,3 +178,97 @@ def test_values_found_in_one_breath():
 )
 def test_yes_no(text, intent, expected):
     assert parse_yes_no(text, intent) == expected
+
+
+# ---------------------------------------------------------------------------- voice hardening
+# The big tables of spoken input are the corpus (tests/corpus/*.yml, test_corpus.py); these
+# tests pin the contracts around it.
+
+
+def test_normalise_keeps_oh_only_among_numbers():
+    assert normalise("oh i'm jane") == "i'm jane"
+    assert normalise("um ten oh five") == "ten oh five"
+    assert normalise("four one five oh one two") == "four one five oh one two"
+    assert normalise("oh two pm") == "two pm"
+
+
+def test_time_match_keeps_its_four_field_constructor():
+    match = TimeMatch(3, 0, None, (0, 1))
+    assert match.first_thing is False
+    assert resolve_time(match, salon_open) == time(15)
+
+
+def test_first_thing_in_the_morning_is_the_opening_time():
+    match = find_time("first thing in the morning please")
+    assert match.first_thing and match.span == (0, 26)
+    assert resolve_time(match, salon_open, opening=time(8, 30)) == time(8, 30)
+    assert resolve_time(match, salon_open) == time(9)  # found with is_open
+    assert resolve_time(match, lambda t: time(10, 15) <= t < time(16)) == time(10, 15)
+    assert parse_time("first thing", salon_open, time(9, 30)) == time(9, 30)
+
+
+def test_a_part_of_the_day_next_to_the_time_settles_am_or_pm():
+    def evening(t: time) -> bool:  # open both at 8 AM and at 8 PM
+        return time(8) <= t < time(22)
+
+    assert resolve_time(find_time("tomorrow evening at 8"), evening) == time(20)
+    assert resolve_time(find_time("at 8 tomorrow morning"), evening) == time(8)
+    assert resolve_time(find_time("good morning can i do 8"), evening) == time(8)
+    assert find_time("good morning can i do 8").meridiem is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["tomorrow afternoon at 2", "friday morning around ten", "7 tonight", "the 3rd at 3"],
+)
+def test_date_and_time_spans_never_overlap(text):
+    day, clock = find_date_time(text, TODAY)
+    assert day.span[1] <= clock.span[0] or clock.span[1] <= day.span[0]
+    assert (find_date(text, TODAY), find_time(text)) == (day, clock)
+
+
+def test_a_weekday_that_does_not_match_the_date_is_said_back():
+    assert parse_date("tuesday the 7th", TODAY) == Failure(
+        "December 7th is a Monday, not a Tuesday."
+    )
+
+
+def test_an_email_in_a_sentence_leaves_the_words_around_it():
+    text = "my email is maria dot garcia at example dot com and my name is maria"
+    address, (start, end) = find_email(text)
+    words = normalise(text)
+    assert address == "maria.garcia@example.com"
+    assert words[:start] + "|" + words[end:] == "my email is | and my name is maria"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("jane at example", "That email address is missing its ending, like dot com."),
+        ("at example dot com", "I didn't catch the part of the email before the at sign."),
+        ("jane dot dot doe at example dot com", "That email address has two dots in a row."),
+    ],
+)
+def test_a_malformed_email_says_what_is_wrong(text, reason):
+    assert parse_email(text) == Failure(reason)
+
+
+def test_say_datetime_reads_back_a_booking():
+    at_two = datetime(2026, 12, 9, 14, 0, tzinfo=ZoneInfo("America/New_York"))
+    assert say_datetime(at_two) == "Wednesday, December 9th at 2 PM"
+    assert say_datetime(datetime(2026, 12, 9, 14, 30)) == "Wednesday, December 9th at 2:30 PM"
+    assert say_datetime(datetime(2026, 12, 2, 12, 0)) == "Wednesday, December 2nd at noon"
+
+
+@pytest.mark.parametrize("minutes", range(9 * 60, 18 * 60, 15))
+def test_a_read_back_time_parses_to_itself(minutes):
+    t = time(minutes // 60, minutes % 60)
+    spoken = say_time(t)
+    assert "half" not in spoken and "quarter" not in spoken
+    assert parse_time(spoken, salon_open) == t
+
+
+@pytest.mark.parametrize("days", range(0, 70, 3))
+def test_a_read_back_date_parses_to_itself(days):
+    day = TODAY + timedelta(days=days)
+    assert parse_date(say_date(day), TODAY) == day

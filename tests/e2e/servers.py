@@ -134,6 +134,15 @@ class Assistant:
         with urllib.request.urlopen(url, timeout=30) as response:
             return json.load(response)
 
+    @staticmethod
+    def tracker_from(events: list[dict]) -> dict:
+        """The few tracker fields a test needs, recomputed from raw events."""
+        requested = None
+        for event in events:
+            if event.get("event") == "slot" and event.get("name") == "requested_slot":
+                requested = event.get("value")
+        return {"requested_slot": requested}
+
     def admin(self, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
             [str(BIN / "booking-admin"), *args], env=self.env, capture_output=True, text=True,

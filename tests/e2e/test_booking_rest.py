@@ -106,12 +106,12 @@ def test_closed_days_and_times_outside_hours_are_refused_with_alternatives(assis
 
 def test_a_taken_slot_is_refused_for_the_next_caller(assistant, caller):
     first, second = caller + "-a", caller + "-b"
-    assistant.say(first, "book a colour on wednesday december 9th at 10 am")
+    assistant.say(first, "book a colour on wednesday december 16th at 10 am")
     assistant.say(first, "ann lee")
     assistant.say(first, "ann@example.com")
     spoken_code(assistant.say(first, "yes"))
 
-    assistant.say(second, "book a haircut on wednesday december 9th")
+    assistant.say(second, "book a haircut on wednesday december 16th")
     assistant.say(second, "bo chen")
     assistant.say(second, "bo@example.com")
     said = joined(assistant.say(second, "eleven am"))
