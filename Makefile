@@ -12,6 +12,8 @@ PROJECT := rasa_project
 
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
+# Training progress bars flood logs (CI's included).
+export TQDM_DISABLE := 1
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore::DeprecationWarning,ignore::FutureWarning
 export ACTION_PORT ?= 5055

@@ -116,3 +116,14 @@ def test_a_taken_slot_is_refused_for_the_next_caller(assistant, caller):
     assistant.say(second, "bo@example.com")
     said = joined(assistant.say(second, "eleven am"))
     assert "already taken" in said and "I can do" in said, said
+
+
+def test_a_spelled_email_and_a_time_given_with_the_day(assistant, caller):
+    assistant.say(caller, "i'd like to book a blow dry")
+    assistant.say(caller, "it's jon li")
+    said = joined(assistant.say(caller, "j o n dot l i at example dot com"))
+    assert "What day" in said
+    said = joined(assistant.say(caller, "friday december 18th first thing in the morning"))
+    assert "Jon Li, blow-dry, Friday, December 18th at 9 AM, confirmation to jon.li@example.com" in said
+    code = spoken_code(assistant.say(caller, "yes"))
+    assert row(assistant, code)["email"] == "jon.li@example.com"

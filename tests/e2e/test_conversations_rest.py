@@ -154,3 +154,23 @@ def test_goodbye_and_transfer_carry_their_flags_for_the_channel(assistant):
     assert transfer["transfer_number"] == "+17185550143"
     assert transfer["no_interruption_allowed"] is True
     assert re.search(r"put you through", transfer["text"])
+
+
+def test_say_that_again_repeats_the_last_answer(assistant, caller):
+    first = assistant.say(caller, "where are you")
+    assert assistant.say(caller, "sorry can you say that again") == first
+
+
+def test_with_several_bookings_the_caller_picks_one(assistant, caller, store):
+    seed(store, "Rita Ames", "rita@example.com", datetime(2026, 12, 15, 9, tzinfo=TZ))
+    colour = seed(store, "Rita Ames", "rita@example.com", datetime(2026, 12, 17, 10, tzinfo=TZ),
+                  service="Colour", minutes=90)  # fmt: skip
+    assistant.say(caller, "i need to cancel my appointment")
+    assistant.say(caller, "rita at example dot com")
+    said = joined(assistant.say(caller, "rita ames"))
+    assert "I see 2 bookings" in said and "colour on Thursday, December 17th at 10 AM" in said
+    said = joined(assistant.say(caller, "the colour"))
+    assert "That's your colour on Thursday, December 17th at 10 AM. Shall I cancel it?" in said
+    assistant.say(caller, "yes")
+    assert store.get(colour.code).status == "cancelled"
+    assert [b.status for b in store.list_bookings(email="rita@example.com")].count("confirmed") == 1

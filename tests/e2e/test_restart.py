@@ -21,3 +21,32 @@ def test_a_booking_continues_after_the_rasa_server_restarts(assistant, caller):
     assert code, "no confirmation code"
     stored = [b for b in assistant.bookings() if b["code"] == code.group(1).replace(" ", "")]
     assert stored and stored[0]["email"] == "jane.roe@example.com"
+
+
+def test_a_call_reconnects_after_a_rasa_restart_and_continues_the_form(assistant):
+    import asyncio
+
+    from connector.simulate import FakeRetell, SimulatedCall
+
+    url = f"ws://127.0.0.1:{assistant.rasa_port}/webhooks/retell/llm-websocket"
+    fake = FakeRetell()
+
+    async def before():
+        sim = await SimulatedCall(url, fake=fake).connect()
+        await sim.greeting()
+        await sim.say("i'd like to book a blow dry")
+        await sim.close()
+
+    async def after():
+        sim = await SimulatedCall(url, fake=fake).connect()
+        try:
+            return (await sim.say("hal jones")).text
+        finally:
+            await sim.close()
+
+    asyncio.run(before())
+    assistant.stop("rasa", hard=True)
+    assistant.start_rasa()
+    said = asyncio.run(after())
+    assert "email" in said, said
+    assert [f for f in fake.received if f.get("response_id") == 0][-1]["content"] == ""

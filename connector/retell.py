@@ -1,0 +1,366 @@
+"""The Retell custom-LLM WebSocket as a Rasa input channel: `connector.retell.RetellInput`.
+
+Retell dials `/webhooks/retell/llm-websocket/<call_id>`, one socket per call. Per socket:
+one reader loop (frames → `CallProtocol` events), one writer task (every frame goes through one
+queue, so a pong never waits behind a turn and frames never interleave), and turn tasks that run
+one Rasa turn at a time. Each action's messages go out as soon as the action ends (Rasa's
+processor sends them then); every response we start is closed with `content_complete`.
+
+Supersession (barge-in): a newer request makes the older id stale, and the protocol drops all
+output for it. The Rasa turn itself is never cancelled (the tracker is saved only at its end).
+When the newer request repeats words the caller said before our reply could be heard, the older
+turn is undone first (see `undo.py`), so "my name is Mike" → "my name is Mike Trump" stores the
+full name and a "yes" superseded by "yes, make it 4" is not counted twice.
+
+This module never imports `actions`: everything the assistant wants the call to do arrives as
+keyword arguments of its messages (`already_spoken`, `end_call`, `transfer_number`,
+`no_interruption_allowed`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+
+from connector.frames import CallDetails, ConfigFrame, OutboundFrame, UpdateOnly
+from connector.protocol import (
+    CallProtocol,
+    Ignored,
+    Malformed,
+    PingReceived,
+    TurnRequested,
+    is_unintelligible,
+)
+from connector.speech_text import for_speech
+
+logger = logging.getLogger(__name__)
+
+# Retell sends the whole transcript with word timings on every update (~0.65 MB per hour of
+# call): Sanic's 1 MiB default would close a long call's socket with 1009.
+SANIC_MAX_FRAME = 16 * 1024 * 1024
+GREETING_TRIGGER = "/greet"
+APOLOGY = "Sorry, I didn't quite get that. Could you say it again?"
+FAILED = "Sorry, something went wrong on my side. Could you say that again?"
+
+
+@dataclass(frozen=True)
+class RetellSettings:
+    """Channel options: credentials.yml values, overridden by the environment."""
+
+    max_frame_bytes: int = 8 * 1024 * 1024  # our log-and-skip limit, below Sanic's
+    call_details_wait: float = 1.0  # how long the greeting waits for call_details
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> "RetellSettings":
+        values = dict(credentials or {})
+        env = {
+            "max_frame_bytes": os.environ.get("RETELL_MAX_FRAME_BYTES"),
+            "call_details_wait": os.environ.get("RETELL_CALL_DETAILS_WAIT"),
+        }
+        values.update({k: v for k, v in env.items() if v is not None})
+        settings = cls(
+            max_frame_bytes=int(values.get("max_frame_bytes", cls.max_frame_bytes)),
+            call_details_wait=float(values.get("call_details_wait", cls.call_details_wait)),
+        )
+        if not 0 < settings.max_frame_bytes < SANIC_MAX_FRAME:
+            raise ValueError(
+                f"retell max_frame_bytes must be between 1 and {SANIC_MAX_FRAME - 1}, "
+                f"got {settings.max_frame_bytes}"
+            )
+        return settings
+
+
+class _RetellBlueprint(Blueprint):
+    """Raises Sanic's WebSocket frame limit when the channel is registered (before the server
+    starts, which is when Sanic reads it)."""
+
+    def register(self, app, options):  # type: ignore[override]
+        if app.config.WEBSOCKET_MAX_SIZE < SANIC_MAX_FRAME:
+            app.config.WEBSOCKET_MAX_SIZE = SANIC_MAX_FRAME
+        return super().register(app, options)
+
+
+class RetellInput(InputChannel):
+    """Rasa input channel speaking Retell's custom-LLM WebSocket protocol."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "retell"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> "RetellInput":
+        return cls(RetellSettings.from_credentials(credentials))
+
+    def __init__(self, settings: RetellSettings | None = None) -> None:
+        self.settings = settings or RetellSettings()
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        blueprint = _RetellBlueprint("retell_webhook", __name__)
+
+        @blueprint.route("/", methods=["GET"])
+        async def health(_: Request):
+            return response.json({"status": "ok"})
+
+        @blueprint.websocket("/llm-websocket/<call_id>")
+        async def llm_websocket(request: Request, ws: Any, call_id: str) -> None:
+            agent = getattr(request.app.ctx, "agent", None)
+            session = CallSession(ws, call_id, on_new_message, agent, self.settings)
+            await session.run()
+
+        return blueprint
+
+
+class RetellOutput(OutputChannel):
+    """What Rasa says during one turn → frames of one response id. Never raises: a caller who
+    hung up must not abort the turn (Rasa would then not save the tracker)."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "retell"
+
+    def __init__(self, session: "CallSession", response_id: int) -> None:
+        self.session = session
+        self.response_id = response_id
+        self.spoke = False
+        self.first_frame_at: float | None = None
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        try:
+            text = message.get("text")
+            if text:
+                extra = {k: v for k, v in message.items() if k != "text"}
+                await self.send_text_message(recipient_id, text, **extra)
+        except Exception:  # see the class docstring
+            logger.exception("call %s: output failed", self.session.call_id)
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        try:
+            if kwargs.get("already_spoken"):
+                self.spoke = True  # streamed through the relay already
+                return
+            line = for_speech(text)
+            if not line:
+                return
+            frame = self.session.protocol.send_text(
+                self.response_id,
+                line + " ",
+                end_call=kwargs.get("end_call") or None,
+                transfer_number=kwargs.get("transfer_number") or None,
+                no_interruption_allowed=kwargs.get("no_interruption_allowed") or None,
+            )
+            if frame is None:
+                return  # superseded: the caller has moved on
+            self.session.send(frame)
+            self.spoke = True
+            if self.first_frame_at is None:
+                self.first_frame_at = time.monotonic()
+        except Exception:
+            logger.exception("call %s: output failed", self.session.call_id)
+
+
+class CallSession:
+    """One socket of one call: reader loop, writer task, turns one at a time."""
+
+    def __init__(self, ws: Any, call_id: str, on_new_message: Callable[[UserMessage], Awaitable],
+                 agent: Any, settings: RetellSettings) -> None:  # fmt: skip
+        self.ws = ws
+        self.call_id = call_id
+        self.on_new_message = on_new_message
+        self.agent = agent
+        self.settings = settings
+        self.protocol = CallProtocol(
+            ConfigFrame(auto_reconnect=True, call_details=True),
+            max_frame_bytes=settings.max_frame_bytes,
+        )
+        self.outbox: asyncio.Queue[OutboundFrame | None] = asyncio.Queue()
+        self.turn_lock = asyncio.Lock()
+        self.tasks: set[asyncio.Task] = set()
+        self.call_details = asyncio.Event()
+        self.processed: dict[int, str] = {}  # response ids whose turn reached Rasa → message id
+
+    # -- I/O edges
+
+    def send(self, frame: OutboundFrame) -> None:
+        self.outbox.put_nowait(frame)
+
+    async def _writer(self) -> None:
+        while True:
+            frame = await self.outbox.get()
+            if frame is None:
+                return
+            try:
+                await self.ws.send(frame.to_wire())
+            except Exception as error:  # the socket is gone: the reader loop ends the session
+                logger.info("call %s: send failed (%s)", self.call_id, type(error).__name__)
+                return
+
+    def _spawn(self, coroutine: Awaitable) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def run(self) -> None:
+        writer = asyncio.ensure_future(self._writer())
+        try:
+            reconnect = await self._known_call()
+            logger.info("call %s: socket open (%s)", self.call_id,
+                        "reconnect" if reconnect else "new call")  # fmt: skip
+            for frame in self.protocol.start(reconnect=reconnect):
+                self.send(frame)
+            if not reconnect:
+                self._spawn(self._greet())
+            await self._read()
+        finally:
+            for task in list(self.tasks):
+                task.cancel()
+            self.outbox.put_nowait(None)
+            writer.cancel()
+            logger.info("call %s: socket closed", self.call_id)
+
+    async def _known_call(self) -> bool:
+        """A call the tracker store already holds (so also after a restart or on a replica)."""
+        store = getattr(self.agent, "tracker_store", None)
+        if store is None:
+            return False
+        try:
+            tracker = await store.retrieve(self.call_id)
+        except Exception:
+            logger.exception("call %s: tracker store lookup failed", self.call_id)
+            return False
+        return tracker is not None and any(e.type_name == "user" for e in tracker.events)
+
+    async def _read(self) -> None:
+        while True:
+            try:
+                data = await self.ws.recv()
+            except Exception as error:  # closed by Retell, or the network
+                logger.info("call %s: receive ended (%s)", self.call_id, type(error).__name__)
+                return
+            if data is None:
+                return
+            for event in self.protocol.receive(data):
+                self._dispatch(event)
+
+    def _dispatch(self, event: Any) -> None:
+        if isinstance(event, PingReceived):
+            self.send(self.protocol.pong(event.timestamp))  # inline, never behind a turn
+        elif isinstance(event, TurnRequested):
+            if event.superseded is not None:
+                logger.info("call %s: response %s superseded by %s", self.call_id,
+                            event.superseded, event.response_id)  # fmt: skip
+            self._spawn(self._turn(event))
+        elif isinstance(event, CallDetails):
+            self.call_details.set()
+        elif isinstance(event, Malformed):
+            logger.warning("call %s: skipped a malformed frame: %s", self.call_id, event.reason)
+        elif isinstance(event, Ignored):
+            logger.debug("call %s: ignored: %s", self.call_id, event.reason)
+        elif isinstance(event, UpdateOnly):
+            pass  # the protocol keeps the transcript
+
+    # -- turns
+
+    def _metadata(self) -> dict[str, Any]:
+        call = self.protocol.call
+        details = {}
+        if call is not None:
+            details = {"call_type": call.call_type, "from_number": call.from_number,
+                       "to_number": call.to_number, "direction": call.direction}  # fmt: skip
+        return {"retell": {"call_id": self.call_id, **details}}
+
+    async def _greet(self) -> None:
+        try:
+            await asyncio.wait_for(self.call_details.wait(), self.settings.call_details_wait)
+        except asyncio.TimeoutError:
+            pass
+        await self._run_turn(0, GREETING_TRIGGER, "greeting")
+
+    async def _turn(self, event: TurnRequested) -> None:
+        async with self.turn_lock:
+            if not self.protocol.is_current(event.response_id):
+                return  # superseded while waiting; its words are in the newer request
+            if event.unheard is not None and event.unheard in self.processed:
+                from connector.undo import undo_last_message
+
+                await undo_last_message(self.agent, self.call_id, self.processed[event.unheard])
+            text = event.caller_text
+            if is_unintelligible(text):
+                self._say_and_close(event.response_id, APOLOGY)
+                return
+            await self._run_turn(event.response_id, text, event.kind.value, locked=True)
+
+    async def _run_turn(self, response_id: int, text: str, kind: str, locked: bool = False) -> None:
+        if not locked:
+            async with self.turn_lock:
+                return await self._run_turn(response_id, text, kind, locked=True)
+        started = time.monotonic()
+        output = RetellOutput(self, response_id)
+        message_id = uuid.uuid4().hex
+        try:
+            self.processed[response_id] = message_id
+            await self.on_new_message(UserMessage(
+                text, output, self.call_id, input_channel="retell", message_id=message_id,
+                metadata=self._metadata(),
+            ))  # fmt: skip
+        except Exception:
+            logger.exception("call %s: turn %s failed", self.call_id, response_id)
+            if not output.spoke:
+                self._say_and_close(response_id, FAILED)
+        finally:
+            if not output.spoke and self.protocol.is_sendable(response_id):
+                self._say_and_close(response_id, APOLOGY)
+            closing = self.protocol.close(response_id)
+            if closing is not None:
+                self.send(closing)
+            first = output.first_frame_at
+            total_ms = int((time.monotonic() - started) * 1000)
+            summary = await self._summary(message_id)
+            logger.info(
+                "call %s: turn response_id=%s kind=%s route=%s intent=%s confidence=%s "
+                "active_loop=%s slots_changed=%s first_frame_ms=%s total_ms=%d",
+                self.call_id, response_id, kind, summary.get("route"), summary.get("intent"),
+                summary.get("confidence"), summary.get("active_loop"), summary.get("slots"),
+                None if first is None else int((first - started) * 1000), total_ms,
+            )  # fmt: skip
+
+    async def _summary(self, message_id: str) -> dict[str, Any]:
+        """What the turn did, for its log line: slot names only, never values (no personal
+        data in logs)."""
+        try:
+            tracker = await self.agent.tracker_store.retrieve(self.call_id)
+            events = list(tracker.events) if tracker else []
+        except Exception:
+            return {}
+        start = next((i for i in range(len(events) - 1, -1, -1)
+                      if getattr(events[i], "message_id", None) == message_id), None)  # fmt: skip
+        if start is None:
+            return {}
+        user = events[start]
+        turn = events[start + 1:]
+        actions = [e.action_name for e in turn if e.type_name == "action"]
+        if "action_gemini_fallback" in actions:
+            route = "fallback"
+        elif any(a and a.endswith("_form") for a in actions):
+            route = "form"
+        else:
+            route = "rule"
+        intent = user.intent or {}
+        slots = sorted({e.key for e in turn if e.type_name == "slot" and e.key != "requested_slot"})
+        return {"route": route, "intent": intent.get("name"),
+                "confidence": round(float(intent.get("confidence") or 0), 2),
+                "active_loop": tracker.active_loop_name, "slots": ",".join(slots) or "-"}  # fmt: skip
+
+    def _say_and_close(self, response_id: int, text: str) -> None:
+        frame = self.protocol.send_text(response_id, text, complete=True)
+        if frame is not None:
+            self.send(frame)
+

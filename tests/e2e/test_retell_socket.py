@@ -1,0 +1,208 @@
+"""Calls over the Retell WebSocket, end to end: the simulator against the real servers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import signal
+import time
+
+from connector.simulate import FakeRetell, SimulatedCall
+
+
+def url(assistant) -> str:
+    return f"ws://127.0.0.1:{assistant.rasa_port}/webhooks/retell/llm-websocket"
+
+
+def run(coroutine):
+    return asyncio.run(asyncio.wait_for(coroutine, 120))
+
+
+def code_in(text: str) -> str:
+    match = re.search(r"code is ((?:[A-Z0-9] ){4}[A-Z0-9])", text)
+    assert match, text
+    return match.group(1).replace(" ", "")
+
+
+def test_a_whole_booking_over_the_socket(assistant):
+    async def call():
+        sim = await SimulatedCall(url(assistant)).connect()
+        try:
+            greeting = await sim.greeting()
+            assert "Bella Hair Studio" in greeting.text
+            assert sim.fake.config == {"auto_reconnect": True, "call_details": True,
+                                       "transcript_with_tool_calls": False}  # fmt: skip
+            said = (await sim.say("i'd like to book a haircut")).text
+            assert "your name" in said
+            assert "email" in (await sim.say("dana white")).text
+            await sim.say("dana at example dot com")
+            await sim.say("saturday")
+            said = (await sim.say("eleven am")).text
+            assert "Dana White, haircut, Saturday, December 5th at 11 AM" in said
+            return (await sim.say("yes")).text, sim.fake
+        finally:
+            await sim.close()
+
+    said, fake = run(call())
+    code = code_in(said)
+    assert not fake.errors, fake.errors
+    stored = [b for b in assistant.bookings() if b["code"] == code]
+    assert stored and stored[0]["start"] == "2026-12-05T11:00:00-05:00"
+
+
+def test_goodbye_and_transfer_flags_reach_the_frames(assistant):
+    async def call():
+        sim = await SimulatedCall(url(assistant)).connect()
+        try:
+            await sim.greeting()
+            transfer = await sim.say("can i talk to a real person")
+            goodbye = await sim.say("bye")
+            return transfer, goodbye
+        finally:
+            await sim.close()
+
+    transfer, goodbye = run(call())
+    assert transfer.flags == {"transfer_number": "+17185550143", "no_interruption_allowed": True}
+    assert goodbye.flags == {"end_call": True}
+
+
+def test_pings_are_answered_while_a_slow_turn_runs(assistant):
+    """The action server is frozen (SIGSTOP) for 2 s: the turn waits, the pong does not."""
+    actions = assistant.processes["actions"]
+
+    async def call():
+        sim = await SimulatedCall(url(assistant), ping_every=0).connect()
+        try:
+            await sim.greeting()
+            actions.send_signal(signal.SIGSTOP)
+            try:
+                rid = await sim.send_line("i'd like to book a haircut")
+                await asyncio.sleep(0.3)
+                await sim.send_raw(FakeRetell.ping(12345))
+                await sim._wait(lambda: sim.fake.pongs, 5)
+                pong_at = time.monotonic()
+                await asyncio.sleep(1.7)
+            finally:
+                actions.send_signal(signal.SIGCONT)
+            response = await sim.response(rid)
+            return sim.fake, response, pong_at
+        finally:
+            await sim.close()
+
+    fake, response, pong_at = run(call())
+    assert fake.pongs == [12345]
+    assert response.first_frame_at > pong_at + 1.0
+    assert "your name" in response.text
+
+
+def test_malformed_frames_and_a_3_mb_frame_do_not_end_the_call(assistant):
+    async def call():
+        sim = await SimulatedCall(url(assistant)).connect()
+        try:
+            await sim.greeting()
+            for bad in ["not json", "[1, 2]", b"\x00\x01binary", "{}",
+                        json.dumps({"interaction_type": "response_required"}),
+                        json.dumps({"interaction_type": "response_required", "response_id": "7",
+                                    "transcript": []}),
+                        json.dumps({"interaction_type": "something_new"})]:  # fmt: skip
+                await sim.send_raw(bad)
+            words = [{"word": "um", "start": 0.1, "end": 0.2}] * 80000
+            huge = {"interaction_type": "update_only",
+                    "transcript": [{"role": "user", "content": "hello", "words": words}]}  # fmt: skip
+            payload = json.dumps(huge)
+            assert len(payload) > 3_000_000
+            await sim.send_raw(payload)
+            said = (await sim.say("where are you")).text
+            return said, sim.fake
+        finally:
+            await sim.close()
+
+    said, fake = run(call())
+    assert "Atlantic Avenue" in said
+    assert not fake.errors
+
+
+def test_every_response_is_closed_and_only_the_newest_id_is_spoken_for(assistant):
+    async def call():
+        sim = await SimulatedCall(url(assistant)).connect()
+        try:
+            await sim.greeting()
+            first = await sim.send_line("where are you")
+            second = await sim.send_line("is there parking")
+            latest = await sim.response(second)
+            return sim.fake, first, latest
+        finally:
+            await sim.close()
+
+    fake, first, latest = run(call())
+    # Both lines reach Rasa as one turn ("where are you is there parking"): the first turn was
+    # undone because its reply was never heard.
+    assert "Atlantic Avenue" in latest.text
+    sent_for_first = [f for f in fake.received
+                      if f.get("response_type") == "response" and f["response_id"] == first]  # fmt: skip
+    assert all(not f["content"] for f in sent_for_first), sent_for_first
+
+
+def test_a_reconnect_continues_the_form_without_a_new_greeting(assistant):
+    async def call():
+        fake = FakeRetell()
+        sim = await SimulatedCall(url(assistant), fake=fake).connect()
+        await sim.greeting()
+        await sim.say("i'd like to book a colour")
+        await sim.close()
+        again = await SimulatedCall(url(assistant), fake=fake).connect()
+        try:
+            await asyncio.sleep(0.5)
+            greeting_frames = [f for f in fake.received if f.get("response_id") == 0]
+            said = (await again.say("erin fox")).text
+            return greeting_frames, said
+        finally:
+            await again.close()
+
+    greeting_frames, said = run(call())
+    # The second socket sent config and an empty, complete response 0: no second greeting.
+    assert greeting_frames[-1] == {"response_type": "response", "response_id": 0,
+                                   "content": "", "content_complete": True}  # fmt: skip
+    assert "email" in said
+
+
+def test_a_revised_name_replaces_the_unheard_first_version(assistant):
+    async def call():
+        sim = await SimulatedCall(url(assistant)).connect()
+        try:
+            await sim.greeting()
+            await sim.say("i'd like to book a haircut")
+            await sim.send_line("my name is mike")
+            # The caller goes on before hearing the reply: Retell revises the line in place.
+            latest = await sim.say("my name is mike trump", revise_last=True)
+            return sim.fake.call_id, latest.text
+        finally:
+            await sim.close()
+
+    call_id, said = run(call())
+    assert "email" in said and "didn't catch" not in said
+    assert assistant.tracker(call_id)["slots"]["customer_name"] == "Mike Trump"
+
+
+def test_a_yes_superseded_by_yes_make_it_4_books_once_at_4(assistant):
+    async def call():
+        sim = await SimulatedCall(url(assistant)).connect()
+        try:
+            await sim.greeting()
+            await sim.say("i want a beard trim on tuesday december 15th at 3 pm")
+            await sim.say("gus hale")
+            said = (await sim.say("gus at example dot com")).text
+            assert "at 3 PM" in said, said
+            await sim.send_line("yes")
+            said = (await sim.say("yes make it 4", revise_last=True)).text
+            if "Shall I book it?" in said:  # the change is read back first
+                said = (await sim.say("yes")).text
+            return said
+        finally:
+            await sim.close()
+
+    said = run(call())
+    assert "code is" in said, said
+    gus = [b for b in assistant.bookings() if b["email"] == "gus@example.com"]
+    assert [(b["start"], b["status"]) for b in gus] == [("2026-12-15T16:00:00-05:00", "confirmed")]
