@@ -307,10 +307,12 @@ class CallSession:
         message_id = uuid.uuid4().hex
         try:
             self.processed[response_id] = message_id
-            await self.on_new_message(UserMessage(
+            # Shielded: a hang-up cancels this task, but a Rasa turn cut short is never saved
+            # (the tracker is written at its end), so the turn itself runs to completion.
+            await asyncio.shield(self.on_new_message(UserMessage(
                 text, output, self.call_id, input_channel="retell", message_id=message_id,
                 metadata=self._metadata(),
-            ))  # fmt: skip
+            )))  # fmt: skip
         except Exception:
             logger.exception("call %s: turn %s failed", self.call_id, response_id)
             if not output.spoke:
@@ -323,7 +325,10 @@ class CallSession:
                 self.send(closing)
             first = output.first_frame_at
             total_ms = int((time.monotonic() - started) * 1000)
-            summary = await self._summary(message_id)
+            try:
+                summary = await self._summary(message_id)
+            except asyncio.CancelledError:  # the caller hung up: log what we know
+                summary = {}
             logger.info(
                 "call %s: turn response_id=%s kind=%s route=%s intent=%s confidence=%s "
                 "active_loop=%s slots_changed=%s first_frame_ms=%s total_ms=%d",

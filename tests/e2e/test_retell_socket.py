@@ -114,12 +114,22 @@ def test_malformed_frames_and_a_3_mb_frame_do_not_end_the_call(assistant):
             assert len(payload) > 3_000_000
             await sim.send_raw(payload)
             said = (await sim.say("where are you")).text
-            return said, sim.fake
+            await sim.say("i'd like to book a beard trim")
+            await sim.say("ivy long")
+            await sim.say("ivy at example dot com")
+            await sim.say("saturday december 19th")
+            await sim.say("two pm")
+            booked = (await sim.say("yes")).text
+            return said, booked, sim.fake
         finally:
             await sim.close()
 
-    said, fake = run(call())
+    said, booked, fake = run(call())
     assert "Atlantic Avenue" in said
+    code = code_in(booked)
+    assert [b["start"] for b in assistant.bookings() if b["code"] == code] == [
+        "2026-12-19T14:00:00-05:00"
+    ]
     assert not fake.errors
 
 
@@ -206,3 +216,45 @@ def test_a_yes_superseded_by_yes_make_it_4_books_once_at_4(assistant):
     assert "code is" in said, said
     gus = [b for b in assistant.bookings() if b["email"] == "gus@example.com"]
     assert [(b["start"], b["status"]) for b in gus] == [("2026-12-15T16:00:00-05:00", "confirmed")]
+
+
+def test_a_caller_hanging_up_mid_turn_does_not_lose_the_turn(assistant):
+    """The turn is held inside Rasa (action server frozen) while the caller hangs up: it still
+    completes and its tracker is saved; the output channel swallows the dead socket."""
+    actions = assistant.processes["actions"]
+
+    async def call():
+        sim = await SimulatedCall(url(assistant)).connect()
+        await sim.greeting()
+        actions.send_signal(signal.SIGSTOP)
+        try:
+            await sim.send_line("i'd like to book a colour")
+            await asyncio.sleep(0.5)
+            await sim.close()
+        finally:
+            actions.send_signal(signal.SIGCONT)
+        await asyncio.sleep(2)
+        return sim.fake.call_id
+
+    call_id = run(call())
+    tracker = assistant.tracker(call_id)
+    assert tracker["slots"]["service"] == "Colour"
+    assert tracker["active_loop"]["name"] == "booking_form"
+
+
+def test_the_simulator_script_mode_passes_and_fails_on_what_is_heard(assistant, tmp_path):
+    import subprocess
+
+    from tests.e2e.servers import BIN
+
+    good = tmp_path / "good.yml"
+    good.write_text('- caller: "where are you"\n  expect: ["Atlantic Avenue"]\n')
+    bad = tmp_path / "bad.yml"
+    bad.write_text('- caller: "where are you"\n  expect: ["on the moon"]\n')
+    for script, code in ((good, 0), (bad, 1)):
+        result = subprocess.run(
+            [str(BIN / "retell-sim"), "--url", url(assistant), "--script", str(script)],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert result.returncode == code, result.stdout + result.stderr
+    assert "MISSING: 'on the moon'" in result.stdout
