@@ -110,7 +110,13 @@ class _ManageValidation(FormValidationAction, ABC):
 
         verdict: manage_logic.Verdict | None = None
         found_email = parsing.find_email(text)
-        if requested == "lookup_email" or (requested is None and found_email):
+        new_email = found_email and found_email[0] != slots.get("lookup_email")
+        if new_email and requested not in (None, "lookup_email"):
+            # Another address mid-task ("it's under wes at example dot com"): start the lookup
+            # again; whatever was chosen or confirmed belonged to the old address.
+            for slot in ("selected_booking", "reschedule_confirmed", "cancel_confirmed"):
+                updates[slot] = slots[slot] = None
+        if requested == "lookup_email" or found_email and (requested is None or new_email):
             email = found_email[0] if found_email else None
             if email is None and requested == "lookup_email":
                 rejected = question_instead_of_value(self.form, requested, text)

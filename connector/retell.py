@@ -20,6 +20,7 @@ keyword arguments of its messages (`already_spoken`, `end_call`, `transfer_numbe
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import time
@@ -31,7 +32,14 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from connector.frames import CallDetails, ConfigFrame, OutboundFrame, UpdateOnly
+from connector.frames import (
+    CallDetails,
+    ConfigFrame,
+    OutboundFrame,
+    ToolCallInvocationFrame,
+    ToolCallResultFrame,
+    UpdateOnly,
+)
 from connector.protocol import (
     CallProtocol,
     Ignored,
@@ -147,6 +155,10 @@ class RetellOutput(OutputChannel):
             if kwargs.get("already_spoken"):
                 self.spoke = True  # streamed through the relay already
                 return
+            if isinstance(kwargs.get("tool_call"), dict) and self.session.protocol.is_sendable(
+                self.response_id
+            ):
+                self._tool_call(kwargs["tool_call"])
             line = for_speech(text)
             if not line:
                 return
@@ -165,6 +177,21 @@ class RetellOutput(OutputChannel):
                 self.first_frame_at = time.monotonic()
         except Exception:
             logger.exception("call %s: output failed", self.session.call_id)
+
+
+    def _tool_call(self, call: dict[str, Any]) -> None:
+        """`tool_call={name, arguments, result, successful}` → the invocation/result frames that
+        show the action in Retell's call history (bookkeeping only; nothing is spoken)."""
+        call_id = f"tc-{uuid.uuid4().hex[:12]}"
+        arguments = call.get("arguments") or {}
+        self.session.send(ToolCallInvocationFrame(
+            call_id, str(call.get("name") or "action"), json.dumps(arguments, default=str),
+        ))  # fmt: skip
+        successful = call.get("successful")
+        self.session.send(ToolCallResultFrame(
+            call_id, str(call.get("result") or ""),
+            successful if isinstance(successful, bool) else None,
+        ))  # fmt: skip
 
 
 class CallSession:

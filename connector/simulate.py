@@ -154,7 +154,9 @@ class SimulatedCall:
     async def _read(self) -> None:
         try:
             async for text in self.ws:
-                self.fake.receive(text)
+                if self.fake.receive(text) is not None:
+                    # Retell sends the transcript again once the agent's turn is spoken.
+                    await self.ws.send(self.fake.update_only())
                 async with self._changed:
                     self._changed.notify_all()
         except Exception:

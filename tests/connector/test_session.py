@@ -74,3 +74,22 @@ def test_each_line_goes_out_as_spoken_text_with_its_flags():
     assert first["content"] == "Sure! Putting you through. "
     assert first["transfer_number"] == "+17185550143" and first["no_interruption_allowed"] is True
     assert all("streamed" not in f["content"] for f in sent if f.get("response_type") == "response")
+
+
+def test_a_tool_call_flag_becomes_invocation_and_result_frames_before_the_line():
+    async def booked(message):
+        await message.output_channel.send_text_message(
+            message.sender_id, "You're all set.",
+            tool_call={"name": "book_appointment", "arguments": {"service": "Haircut"},
+                       "result": "booked K7P2Q", "successful": True},
+        )  # fmt: skip
+
+    sent = asyncio.run(talk(booked, ["yes"]))
+    kinds = [f["response_type"] for f in sent]
+    at = kinds.index("tool_call_invocation")
+    invocation, result, line = sent[at], sent[at + 1], sent[at + 2]
+    assert invocation["name"] == "book_appointment"
+    assert json.loads(invocation["arguments"]) == {"service": "Haircut"}
+    assert result == {"response_type": "tool_call_result", "tool_call_id": invocation["tool_call_id"],
+                      "content": "booked K7P2Q", "successful": True}  # fmt: skip
+    assert line["content"] == "You're all set. "

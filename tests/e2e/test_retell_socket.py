@@ -258,3 +258,69 @@ def test_the_simulator_script_mode_passes_and_fails_on_what_is_heard(assistant, 
         )  # fmt: skip
         assert result.returncode == code, result.stdout + result.stderr
     assert "MISSING: 'on the moon'" in result.stdout
+
+
+def _seed(assistant, name, email, start, service="Haircut", minutes=45):
+    import uuid
+    from datetime import timedelta
+
+    from actions.store import BookingStore
+
+    store = BookingStore(assistant.env["BOOKING_DB_URL"])
+    try:
+        return store.book(
+            reference=uuid.uuid4().hex, name=name, email=email, phone=None, service=service,
+            start=start, end=start + timedelta(minutes=minutes), slot_minutes=15, capacity=1,
+        )  # fmt: skip
+    finally:
+        store.dispose()
+
+
+def test_reschedule_and_cancel_over_the_socket(assistant):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo("America/New_York")
+    moving = _seed(assistant, "Vic Stone", "vic@example.com", datetime(2026, 12, 23, 9, tzinfo=tz))
+    going = _seed(assistant, "Wes Park", "wes@example.com", datetime(2026, 12, 23, 11, tzinfo=tz))
+
+    async def call():
+        sim = await SimulatedCall(url(assistant)).connect()
+        try:
+            await sim.greeting()
+            await sim.say("i need to move my appointment")
+            await sim.say("vic at example dot com")
+            assert "move it to" in (await sim.say("vic stone")).text
+            await sim.say("tuesday december 22nd")
+            assert "Shall I go ahead?" in (await sim.say("ten am")).text
+            moved = (await sim.say("yes")).text
+            await sim.say("yes")  # anything else? yes
+            await sim.say("i want to cancel my appointment")
+            await sim.say("wes at example dot com")
+            assert "Shall I cancel it?" in (await sim.say(" ".join(going.code))).text
+            cancelled = (await sim.say("yes please")).text
+            return moved, cancelled
+        finally:
+            await sim.close()
+
+    moved, cancelled = run(call())
+    assert "still " + " ".join(moving.code) in moved
+    assert "is cancelled" in cancelled
+    rows = {b["code"]: b for b in assistant.bookings()}
+    assert rows[moving.code]["start"] == "2026-12-22T10:00:00-05:00"
+    assert rows[going.code]["status"] == "cancelled"
+
+
+def test_a_question_mid_form_over_the_socket_is_answered_then_re_asked(assistant):
+    async def call():
+        sim = await SimulatedCall(url(assistant)).connect()
+        try:
+            await sim.greeting()
+            await sim.say("i'd like to book a haircut")
+            return await sim.say("is there parking")
+        finally:
+            await sim.close()
+
+    response = run(call())
+    assert "parking" in response.chunks[0].lower()
+    assert response.text.endswith("Can I have your name, please?")
