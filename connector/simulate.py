@@ -214,9 +214,17 @@ async def _interactive(url: str) -> int:
             line = await loop.run_in_executor(None, sys.stdin.readline)
             if not line:
                 return 0
-            response = await call.say(line.strip())
+            rid = await call.send_line(line.strip())
+            response = call.fake.responses[rid]
+            shown = 0
+            print("agent: ", end="", flush=True)
+            while not response.complete:  # the agent's words as they arrive
+                await call._wait(lambda: len(response.chunks) > shown or response.complete, 30)
+                print("".join(response.chunks[shown:]), end="", flush=True)
+                shown = len(response.chunks)
+            print("".join(response.chunks[shown:]), end="")
             ms = int(((response.first_frame_at or time.monotonic()) - response.requested_at) * 1000)
-            print(f"agent ({ms} ms to first frame): {response.text} {response.flags or ''}")
+            print(f"  [{ms} ms to first frame] {response.flags or ''}")
             if response.flags.get("end_call"):
                 return 0
     finally:

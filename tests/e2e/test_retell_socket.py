@@ -259,6 +259,14 @@ def test_the_simulator_script_mode_passes_and_fails_on_what_is_heard(assistant, 
         assert result.returncode == code, result.stdout + result.stderr
     assert "MISSING: 'on the moon'" in result.stdout
 
+    typed = subprocess.run(
+        [str(BIN / "retell-sim"), "--url", url(assistant)], input="where are you\nbye\n",
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert typed.returncode == 0, typed.stdout + typed.stderr
+    assert "Atlantic Avenue" in typed.stdout and "ms to first frame" in typed.stdout
+    assert "Goodbye!" in typed.stdout and "'end_call': True" in typed.stdout
+
 
 def _seed(assistant, name, email, start, service="Haircut", minutes=45):
     import uuid
