@@ -32,6 +32,7 @@ from actions.booking_logic import (
     read_back,
     say_start,
 )
+from actions.caller import caller_phone, tool_call
 from actions.digressions import (
     FAILURE_SLOT,
     SMALL_TALK_INTENTS,
@@ -267,6 +268,7 @@ class ActionSubmitBooking(Action):
             return [SlotSet(CONFIRM_SLOT, None)]
         start = datetime.combine(state.booking_date, state.booking_time, tzinfo=profile.tz)
         duration = duration_of(profile, state.service)
+        service_name = state.service or profile.services[0].name
         store = store_from_env()
         try:
             occupancy = await occupancy_for(store, profile, now, state.booking_date, reference)
@@ -278,8 +280,8 @@ class ActionSubmitBooking(Action):
                 reference=reference,
                 name=state.customer_name,
                 email=state.email,
-                phone=None,
-                service=state.service or profile.services[0].name,
+                phone=caller_phone(tracker),
+                service=service_name,
                 start=start,
                 end=start + timedelta(minutes=duration),
                 slot_minutes=profile.slot_minutes,
@@ -289,8 +291,10 @@ class ActionSubmitBooking(Action):
             logger.info("submit: slot taken meanwhile (reference %s)", reference[:8])
             dispatcher.utter_message(
                 text=f"Sorry, {say_start(start, now.date())} was just taken. "
-                "Let's pick another time."
-            )
+                "Let's pick another time.",
+                tool_call=tool_call("book_appointment", code=None, service=service_name,
+                                    start=start, result="time taken", successful=False),
+            )  # fmt: skip
             # Back into the form, which asks for a new time.
             return [SlotSet("booking_time", None), SlotSet(CONFIRM_SLOT, None),
                     FollowupAction(FORM)]  # fmt: skip
@@ -304,8 +308,10 @@ class ActionSubmitBooking(Action):
         logger.info("submit: booking %s confirmed (reference %s)", booking.code, reference[:8])
         dispatcher.utter_message(
             text=f"You're all set for {say_start(start, now.date())}. "
-            f"Your confirmation code is {spell_code(booking.code)}."
-        )
+            f"Your confirmation code is {spell_code(booking.code)}.",
+            tool_call=tool_call("book_appointment", code=booking.code, service=booking.service,
+                                start=start, result=f"booked, code {booking.code}"),
+        )  # fmt: skip
         # A second booking in the same call starts fresh but keeps who the caller is.
         return [
             SlotSet(CODE_SLOT, booking.code),

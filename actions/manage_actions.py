@@ -14,7 +14,8 @@ from rasa_sdk.types import DomainDict
 from actions import clock, manage_logic
 from actions.booking_form import occupancy_for, spell_code
 from actions.booking_logic import FormState, duration_of, say_start
-from actions.manage_forms import selected, upcoming
+from actions.caller import caller_phone, tool_call
+from actions.manage_forms import selected, upcoming, upcoming_by_phone
 from actions.profile import load_profile
 from actions import scheduling
 from actions.speech import say_date
@@ -41,9 +42,16 @@ class ActionAskVerifiedEmail(Action):
         return "action_ask_verified_email"
 
     async def run(self, dispatcher, tracker, domain) -> list[EventType]:
+        lead = "Thanks."
+        phone = caller_phone(tracker)
+        if phone and tracker.get_slot("lookup_email"):
+            profile = load_profile()
+            mine = await upcoming_by_phone(phone, clock.now(profile.tz))
+            if any(b.email == tracker.get_slot("lookup_email") for b in mine):
+                lead = "I've found your booking from the number you're calling from."
         return _say(
             dispatcher,
-            "Thanks. To make sure it's you, what's the name on the booking, or its "
+            f"{lead} To make sure it's you, what's the name on the booking, or its "
             "confirmation code?",
         )
 
@@ -141,8 +149,10 @@ class ActionSubmitReschedule(Action):
         logger.info("reschedule: booking %s moved", moved.code)
         dispatcher.utter_message(
             text=f"Done. Your {moved.service.lower()} is now {say_start(start, now.date())}. "
-            f"Your confirmation code is still {spell_code(moved.code)}."
-        )
+            f"Your confirmation code is still {spell_code(moved.code)}.",
+            tool_call=tool_call("reschedule_appointment", code=moved.code, service=moved.service,
+                                start=start, result=f"moved, code {moved.code}"),
+        )  # fmt: skip
         return list(_TASK_DONE)
 
 
@@ -166,7 +176,12 @@ class ActionSubmitCancel(Action):
             )
             return list(_TASK_DONE)
         logger.info("cancel: booking %s cancelled", booking.code)
-        dispatcher.utter_message(text=f"Okay, {described} is cancelled.")
+        dispatcher.utter_message(
+            text=f"Okay, {described} is cancelled.",
+            tool_call=tool_call("cancel_appointment", code=booking.code, service=booking.service,
+                                start=booking.start.astimezone(profile.tz),
+                                result=f"cancelled, code {booking.code}"),
+        )  # fmt: skip
         return list(_TASK_DONE)
 
 

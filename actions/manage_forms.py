@@ -29,6 +29,7 @@ from actions.digressions import (
     question_instead_of_value,
     returning_after_digression,
 )
+from actions.caller import caller_phone
 from actions.codes import normalise_code
 from actions.profile import load_profile
 from actions.store import Booking, SlotTaken, store_from_env
@@ -50,6 +51,14 @@ async def upcoming(email: str | None, now: datetime) -> list[Booking]:
         return []
     store = store_from_env()
     return await asyncio.to_thread(store.list_bookings, email=email, status="confirmed", since=now)
+
+
+async def upcoming_by_phone(phone: str | None, now: datetime) -> list[Booking]:
+    """Upcoming bookings made from `phone` (a number the channel vouched for: caller.py)."""
+    if not phone:
+        return []
+    store = store_from_env()
+    return await asyncio.to_thread(store.list_bookings, phone=phone, status="confirmed", since=now)
 
 
 async def selected(tracker: Tracker) -> Booking | None:
@@ -102,6 +111,12 @@ class _ManageValidation(FormValidationAction, ABC):
             known = slots.get("verified_email") or slots.get("email")
             if known and not slots.get("lookup_email"):
                 updates["lookup_email"] = known
+            elif not slots.get("lookup_email"):
+                # A caller the channel vouches for is found by their number (the soonest
+                # booking's email); they still prove it is theirs with the name or the code.
+                mine = await upcoming_by_phone(caller_phone(tracker), now)
+                if mine:
+                    updates["lookup_email"] = mine[0].email
         else:
             handover = hand_over(self.form, intent, text, answers(requested, text, now))
             if handover is not None:

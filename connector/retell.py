@@ -12,9 +12,15 @@ When the newer request repeats words the caller said before our reply could be h
 turn is undone first (see `undo.py`), so "my name is Mike" → "my name is Mike Trump" stores the
 full name and a "yes" superseded by "yes, make it 4" is not counted twice.
 
+Call control lives here too: reminders and unintelligible audio are answered from the stored
+conversation without a Rasa turn (`nudges.py`); a watchdog says a holding line when nothing is
+ready `holding_after` seconds after a request; the caller's phone travels to the actions signed
+(`identity.py`), so no other channel can claim it; with RETELL_WS_SECRET set, a socket without
+the secret is refused with 403 before the WebSocket handshake.
+
 This module never imports `actions`: everything the assistant wants the call to do arrives as
 keyword arguments of its messages (`already_spoken`, `end_call`, `transfer_number`,
-`no_interruption_allowed`).
+`no_interruption_allowed`, `tool_call`).
 """
 
 from __future__ import annotations
@@ -22,10 +28,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import time
 import uuid
-from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -40,11 +44,14 @@ from connector.frames import (
     ToolCallResultFrame,
     UpdateOnly,
 )
+from connector import identity, nudges
+from connector.settings import SANIC_MAX_FRAME, RetellSettings
 from connector.protocol import (
     CallProtocol,
     Ignored,
     Malformed,
     PingReceived,
+    TurnKind,
     TurnRequested,
     is_unintelligible,
 )
@@ -52,39 +59,9 @@ from connector.speech_text import for_speech
 
 logger = logging.getLogger(__name__)
 
-# Retell sends the whole transcript with word timings on every update (~0.65 MB per hour of
-# call): Sanic's 1 MiB default would close a long call's socket with 1009.
-SANIC_MAX_FRAME = 16 * 1024 * 1024
 GREETING_TRIGGER = "/greet"
 APOLOGY = "Sorry, I didn't quite get that. Could you say it again?"
 FAILED = "Sorry, something went wrong on my side. Could you say that again?"
-
-
-@dataclass(frozen=True)
-class RetellSettings:
-    """Channel options: credentials.yml values, overridden by the environment."""
-
-    max_frame_bytes: int = 8 * 1024 * 1024  # our log-and-skip limit, below Sanic's
-    call_details_wait: float = 1.0  # how long the greeting waits for call_details
-
-    @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> "RetellSettings":
-        values = dict(credentials or {})
-        env = {
-            "max_frame_bytes": os.environ.get("RETELL_MAX_FRAME_BYTES"),
-            "call_details_wait": os.environ.get("RETELL_CALL_DETAILS_WAIT"),
-        }
-        values.update({k: v for k, v in env.items() if v is not None})
-        settings = cls(
-            max_frame_bytes=int(values.get("max_frame_bytes", cls.max_frame_bytes)),
-            call_details_wait=float(values.get("call_details_wait", cls.call_details_wait)),
-        )
-        if not 0 < settings.max_frame_bytes < SANIC_MAX_FRAME:
-            raise ValueError(
-                f"retell max_frame_bytes must be between 1 and {SANIC_MAX_FRAME - 1}, "
-                f"got {settings.max_frame_bytes}"
-            )
-        return settings
 
 
 class _RetellBlueprint(Blueprint):
@@ -110,19 +87,43 @@ class RetellInput(InputChannel):
 
     def __init__(self, settings: RetellSettings | None = None) -> None:
         self.settings = settings or RetellSettings()
+        self.settings.warn_if_open()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = _RetellBlueprint("retell_webhook", __name__)
+        settings = self.settings
+
+        @blueprint.middleware("request")
+        async def refuse_without_secret(request: Request):
+            # Request middleware runs before the WebSocket handshake, so a refused socket gets a
+            # plain HTTP 403 and never an open connection. Only the call sockets need the secret.
+            if "/llm-websocket/" not in request.path:
+                return None
+            presented = request.match_info.get("token") or request.args.get("token")
+            if not settings.token_ok(presented):
+                logger.warning("refused a call socket without the right secret (from %s)",
+                               request.ip)  # fmt: skip
+                return response.text("forbidden", status=403)
+            return None
 
         @blueprint.route("/", methods=["GET"])
         async def health(_: Request):
             return response.json({"status": "ok"})
 
+        async def serve(request: Request, ws: Any, call_id: str) -> None:
+            agent = getattr(request.app.ctx, "agent", None)
+            session = CallSession(ws, call_id, on_new_message, agent, settings)
+            await session.run()
+
         @blueprint.websocket("/llm-websocket/<call_id>")
         async def llm_websocket(request: Request, ws: Any, call_id: str) -> None:
-            agent = getattr(request.app.ctx, "agent", None)
-            session = CallSession(ws, call_id, on_new_message, agent, self.settings)
-            await session.run()
+            await serve(request, ws, call_id)
+
+        # Retell appends the call id to the configured URL, so a secret path segment works too.
+        @blueprint.websocket("/llm-websocket/<token>/<call_id>")
+        async def llm_websocket_with_token(request: Request, ws: Any, token: str,
+                                           call_id: str) -> None:  # fmt: skip
+            await serve(request, ws, call_id)
 
         return blueprint
 
@@ -139,6 +140,7 @@ class RetellOutput(OutputChannel):
         self.session = session
         self.response_id = response_id
         self.spoke = False
+        self.held = False  # the watchdog's holding line went out
         self.first_frame_at: float | None = None
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
@@ -297,12 +299,16 @@ class CallSession:
     # -- turns
 
     def _metadata(self) -> dict[str, Any]:
+        """Call facts for the actions. The caller's number goes only inside the signed `caller`
+        entry (see identity.py): an unsigned copy would look trustworthy to the next reader."""
         call = self.protocol.call
-        details = {}
+        metadata: dict[str, Any] = {"retell": {"call_id": self.call_id}}
         if call is not None:
-            details = {"call_type": call.call_type, "from_number": call.from_number,
-                       "to_number": call.to_number, "direction": call.direction}  # fmt: skip
-        return {"retell": {"call_id": self.call_id, **details}}
+            metadata["retell"].update(call_type=call.call_type, direction=call.direction)
+            caller = identity.claim(self.settings.channel_secret, self.call_id, call.from_number)
+            if caller is not None:
+                metadata[identity.METADATA_KEY] = caller
+        return metadata
 
     async def _greet(self) -> None:
         try:
@@ -315,15 +321,33 @@ class CallSession:
         async with self.turn_lock:
             if not self.protocol.is_current(event.response_id):
                 return  # superseded while waiting; its words are in the newer request
+            if event.kind is TurnKind.REMINDER:
+                await self._nudge(event.response_id, "reminder", nudges.reminder_line)
+                return
             if event.unheard is not None and event.unheard in self.processed:
                 from connector.undo import undo_last_message
 
                 await undo_last_message(self.agent, self.call_id, self.processed[event.unheard])
             text = event.caller_text
             if is_unintelligible(text):
-                self._say_and_close(event.response_id, APOLOGY)
+                await self._nudge(event.response_id, "unintelligible", nudges.say_again_line)
                 return
             await self._run_turn(event.response_id, text, event.kind.value, locked=True)
+
+    async def _nudge(self, response_id: int, kind: str, line: Callable[[list], str]) -> None:
+        """A reminder or a "say again", from the stored conversation; no Rasa turn (nudges.py)."""
+        events: list = []
+        store = getattr(self.agent, "tracker_store", None)
+        if store is not None:
+            try:
+                tracker = await store.retrieve(self.call_id)
+                events = list(tracker.events) if tracker else []
+            except Exception as error:  # say the general line rather than nothing
+                logger.error("call %s: tracker store read failed for a %s (%s)",
+                             self.call_id, kind, type(error).__name__)  # fmt: skip
+        self._say_and_close(response_id, line(events))
+        logger.info("call %s: turn response_id=%s kind=%s route=nudge", self.call_id,
+                    response_id, kind)  # fmt: skip
 
     async def _run_turn(self, response_id: int, text: str, kind: str, locked: bool = False) -> None:
         if not locked:
@@ -332,6 +356,7 @@ class CallSession:
         started = time.monotonic()
         output = RetellOutput(self, response_id)
         message_id = uuid.uuid4().hex
+        watchdog = asyncio.ensure_future(self._hold_the_line(response_id, output))
         try:
             self.processed[response_id] = message_id
             # Shielded: a hang-up cancels this task, but a Rasa turn cut short is never saved
@@ -345,6 +370,7 @@ class CallSession:
             if not output.spoke:
                 self._say_and_close(response_id, FAILED)
         finally:
+            watchdog.cancel()
             if not output.spoke and self.protocol.is_sendable(response_id):
                 self._say_and_close(response_id, APOLOGY)
             closing = self.protocol.close(response_id)
@@ -363,6 +389,23 @@ class CallSession:
                 summary.get("confidence"), summary.get("active_loop"), summary.get("slots"),
                 None if first is None else int((first - started) * 1000), total_ms,
             )  # fmt: skip
+
+    async def _hold_the_line(self, response_id: int, output: RetellOutput) -> None:
+        """The watchdog: a slow turn (an action waiting on a database, a model) gets a short
+        holding line under the same id instead of dead air; the answer follows in the same
+        response. It does not count as the turn's answer: a turn that then says nothing still
+        ends with the apology."""
+        if self.settings.holding_after <= 0:
+            return
+        await asyncio.sleep(self.settings.holding_after)
+        if output.spoke or not self.protocol.is_sendable(response_id):
+            return
+        frame = self.protocol.send_text(response_id, nudges.HOLDING_LINE + " ")
+        if frame is not None:
+            self.send(frame)
+            output.held = True
+            logger.info("call %s: response %s: holding line after %.1f s", self.call_id,
+                        response_id, self.settings.holding_after)  # fmt: skip
 
     async def _summary(self, message_id: str) -> dict[str, Any]:
         """What the turn did, for its log line: slot names only, never values (no personal

@@ -14,11 +14,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 
 @dataclass
@@ -130,10 +132,12 @@ class FakeRetell:
 class SimulatedCall:
     """A FakeRetell on a real WebSocket to the assistant."""
 
-    def __init__(self, url: str, fake: FakeRetell | None = None, ping_every: float = 2.0) -> None:
+    def __init__(self, url: str, fake: FakeRetell | None = None, ping_every: float = 2.0,
+                 token: str | None = None) -> None:  # fmt: skip
         self.url = url.rstrip("/")
         self.fake = fake or FakeRetell()
         self.ping_every = ping_every
+        self.token = token  # the socket secret, sent as ?token= (or put it in `url` as a segment)
         self.ws: Any = None
         self._reader: asyncio.Task | None = None
         self._pinger: asyncio.Task | None = None
@@ -142,7 +146,8 @@ class SimulatedCall:
     async def connect(self, send_call_details: bool = True) -> "SimulatedCall":
         import websockets
 
-        self.ws = await websockets.connect(f"{self.url}/{self.fake.call_id}", max_size=None)
+        query = f"?token={quote(self.token)}" if self.token else ""
+        self.ws = await websockets.connect(f"{self.url}/{self.fake.call_id}{query}", max_size=None)
         self._reader = asyncio.ensure_future(self._read())
         if send_call_details:
             await self.ws.send(self.fake.call_details())
@@ -191,6 +196,12 @@ class SimulatedCall:
         await self._wait(lambda: self.fake.responses[rid].complete, timeout)
         return self.fake.responses[rid]
 
+    async def remind(self, timeout: float = 30) -> AgentResponse:
+        """Retell's reminder_required: the caller has been silent since the agent's last line."""
+        rid, frame = self.fake.reminder()
+        await self.ws.send(frame)
+        return await self.response(rid, timeout)
+
     async def send_raw(self, data: str | bytes) -> None:
         await self.ws.send(data)
 
@@ -205,8 +216,21 @@ class SimulatedCall:
 # ---------------------------------------------------------------------------- CLI
 
 
-async def _interactive(url: str) -> int:
-    call = await SimulatedCall(url).connect()
+NOISE = "(unintelligible audio)"  # what Retell's transcript holds for noise without words
+
+
+async def _request(call: SimulatedCall, line: str) -> int:
+    """A caller line, or "/silence" (a reminder_required) or "/noise" (unintelligible audio)."""
+    if line == "/silence":
+        rid, frame = call.fake.reminder()
+        await call.ws.send(frame)
+        return rid
+    return await call.send_line(NOISE if line == "/noise" else line)
+
+
+async def _interactive(url: str, token: str | None, caller: str | None) -> int:
+    call = await SimulatedCall(url, FakeRetell(from_number=caller), token=token).connect()
+    print("(type the caller's lines; /silence = the caller stays silent, /noise = no words)")
     print(f"agent: {(await call.greeting()).text}")
     loop = asyncio.get_running_loop()
     try:
@@ -214,7 +238,7 @@ async def _interactive(url: str) -> int:
             line = await loop.run_in_executor(None, sys.stdin.readline)
             if not line:
                 return 0
-            rid = await call.send_line(line.strip())
+            rid = await _request(call, line.strip())
             response = call.fake.responses[rid]
             shown = 0
             print("agent: ", end="", flush=True)
@@ -231,16 +255,16 @@ async def _interactive(url: str) -> int:
         await call.close()
 
 
-async def _scripted(url: str, path: str) -> int:
+async def _scripted(url: str, path: str, token: str | None, caller: str | None) -> int:
     import yaml
 
     steps = yaml.safe_load(open(path))
-    call = await SimulatedCall(url).connect()
+    call = await SimulatedCall(url, FakeRetell(from_number=caller), token=token).connect()
     failures = 0
     try:
         print(f"agent: {(await call.greeting()).text}")
         for step in steps:
-            response = await call.say(str(step["caller"]))
+            response = await call.response(await _request(call, str(step["caller"])))
             print(f"caller: {step['caller']}\nagent: {response.text}")
             for phrase in step.get("expect", []):
                 if phrase.lower() not in response.text.lower():
@@ -256,9 +280,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="retell-sim", description=__doc__.splitlines()[0])
     parser.add_argument("--url", default="ws://127.0.0.1:5005/webhooks/retell/llm-websocket")
     parser.add_argument("--script", help="YAML list of {caller: ..., expect: [...]}")
+    parser.add_argument("--token", default=os.environ.get("RETELL_WS_SECRET") or None,
+                        help="the socket secret (default: RETELL_WS_SECRET)")
+    parser.add_argument("--from", dest="caller", metavar="E164",
+                        help="the caller's phone number in call_details, e.g. +17185550199")
     args = parser.parse_args(argv)
-    runner = _scripted(args.url, args.script) if args.script else _interactive(args.url)
-    return asyncio.run(runner)
+    if args.script:
+        return asyncio.run(_scripted(args.url, args.script, args.token, args.caller))
+    return asyncio.run(_interactive(args.url, args.token, args.caller))
 
 
 if __name__ == "__main__":

@@ -93,3 +93,99 @@ def test_a_tool_call_flag_becomes_invocation_and_result_frames_before_the_line()
     assert result == {"response_type": "tool_call_result", "tool_call_id": invocation["tool_call_id"],
                       "content": "booked K7P2Q", "successful": True}  # fmt: skip
     assert line["content"] == "You're all set. "
+
+
+class _Store:
+    """The one tracker-store call the session makes for a nudge."""
+
+    def __init__(self, events) -> None:
+        self.events = events
+
+    async def retrieve(self, sender_id):
+        from rasa.shared.core.trackers import DialogueStateTracker
+
+        return DialogueStateTracker.from_events(sender_id, self.events)
+
+
+class _Agent:
+    def __init__(self, events) -> None:
+        self.tracker_store = _Store(events)
+
+
+async def _call(on_new_message, steps, agent=None, **settings) -> list[dict]:
+    """Drive a session: each step is a caller line, "/silence" (a reminder) or a raw frame."""
+    ws, fake = MemorySocket(), FakeRetell(from_number="+17185550199")
+    session = CallSession(ws, fake.call_id, on_new_message, agent,
+                          RetellSettings(call_details_wait=0.01, **settings))  # fmt: skip
+    running = asyncio.ensure_future(session.run())
+    await ws.inbox.put(fake.call_details())
+    await asyncio.sleep(0.1)
+    for step in steps:
+        frame = fake.reminder()[1] if step == "/silence" else fake.caller_says(step)[1]
+        await ws.inbox.put(frame)
+        await asyncio.sleep(0.4)
+    await ws.inbox.put(None)
+    await asyncio.wait_for(running, 5)
+    return ws.sent
+
+
+def test_a_reminder_and_noise_are_answered_without_a_rasa_turn():
+    from rasa.shared.core.events import BotUttered, UserUttered
+
+    seen: list[str] = []
+
+    async def rasa(message):
+        seen.append(message.text)
+
+    agent = _Agent([UserUttered("book a haircut"), BotUttered("What day would you like?")])
+    sent = asyncio.run(_call(rasa, ["/silence", "(unintelligible audio)", "   "], agent))
+    # The store already holds this call (a reconnect: no greeting), and neither the reminder nor
+    # the noise reaches Rasa: no slot, no intent, no tracker event.
+    assert seen == []
+    assert responses(sent, 1)[0]["content"] == "Are you still there? What day would you like?"
+    assert responses(sent, 2)[0]["content"] == "Sorry, I didn't catch that. What day would you like?"
+    assert responses(sent, 3)[0]["content"] == "Sorry, I didn't catch that. What day would you like?"
+    for rid in (1, 2, 3):
+        assert responses(sent, rid)[-1]["content_complete"] is True
+
+
+def test_a_slow_turn_gets_the_holding_line_then_its_answer_under_the_same_id():
+    async def slow(message):
+        if message.text != "/greet":
+            await asyncio.sleep(0.3)
+        await message.output_channel.send_text_message(message.sender_id, "Done.")
+
+    sent = asyncio.run(_call(slow, ["book it"], holding_after=0.1))
+    frames = responses(sent, 1)
+    assert [f["content"] for f in frames] == ["One moment, please. ", "Done. ", ""]
+    assert [f["content_complete"] for f in frames] == [False, False, True]
+    assert all(f["content"] != "One moment, please. " for f in responses(sent, 0))  # fast: none
+
+
+def test_a_slow_turn_that_says_nothing_still_ends_with_the_apology():
+    async def slow_and_silent(message):
+        if message.text != "/greet":
+            await asyncio.sleep(0.3)
+
+    sent = asyncio.run(_call(slow_and_silent, ["hello"], holding_after=0.1))
+    assert [f["content"] for f in responses(sent, 1)][:2] == ["One moment, please. ", APOLOGY]
+
+
+def test_the_callers_phone_reaches_rasa_only_signed(monkeypatch):
+    from connector import identity
+
+    metadata: list[dict] = []
+
+    async def rasa(message):
+        metadata.append(message.metadata)
+
+    asyncio.run(_call(rasa, ["hi"], channel_secret=b"k"))
+    caller = metadata[-1][identity.METADATA_KEY]
+    assert identity.verified_phone(b"k", metadata[-1]["retell"]["call_id"], metadata[-1]) == (
+        "+17185550199"
+    )
+    assert caller["phone"] == "+17185550199"
+    assert "from_number" not in metadata[-1]["retell"]  # no unsigned copy to trust by mistake
+    metadata.clear()
+    asyncio.run(_call(rasa, ["hi"]))  # no secret: no phone at all
+    assert identity.METADATA_KEY not in metadata[-1]

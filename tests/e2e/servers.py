@@ -65,10 +65,15 @@ class Assistant:
     action_port: int = field(default_factory=free_port)
     rasa_port: int = field(default_factory=free_port)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    action_url: str | None = None  # Rasa's action endpoint, when not the action server itself
 
     @property
     def endpoints(self) -> Path:
         return self.workdir / "endpoints.yml"
+
+    @property
+    def actions_direct(self) -> str:
+        return f"http://127.0.0.1:{self.action_port}/webhook"
 
     def log(self, name: str) -> Path:
         return self.workdir / f"{name}.log"
@@ -76,7 +81,7 @@ class Assistant:
     def start(self) -> "Assistant":
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.endpoints.write_text(
-            f"action_endpoint:\n  url: http://127.0.0.1:{self.action_port}/webhook\n"
+            f"action_endpoint:\n  url: {self.action_url or self.actions_direct}\n"
             "tracker_store:\n  type: connector.tracker_store.StrictSQLTrackerStore\n"
             "lock_store:\n  type: in_memory\n"
         )
@@ -119,9 +124,10 @@ class Assistant:
 
     # ------------------------------------------------------------------ talking to it
 
-    def say(self, sender: str, text: str) -> list[str]:
-        """One caller turn over Rasa's REST channel; returns what the assistant said."""
-        body = json.dumps({"sender": sender, "message": text}).encode()
+    def say(self, sender: str, text: str, **extra) -> list[str]:
+        """One caller turn over Rasa's REST channel; returns what the assistant said. `extra`
+        goes into the request body as is (`metadata`, `input_channel`)."""
+        body = json.dumps({"sender": sender, "message": text, **extra}).encode()
         request = urllib.request.Request(
             f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/webhook",
             data=body, headers={"Content-Type": "application/json"},

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 
 from tests.e2e.servers import REPO, base_env, free_port, wait_for_port
@@ -21,18 +22,25 @@ def is_listening(port: int) -> bool:
         return False
 
 
-def test_run_script_serves_rest_and_ctrl_c_stops_both_servers(tmp_path):
+def start_run(tmp_path, **extra: str) -> tuple[subprocess.Popen, int, int]:
+    """`scripts/run` on free ports with its own databases → (process, action port, Rasa port)."""
     action_port, rasa_port = free_port(), free_port()
     env = base_env(
         ACTION_PORT=str(action_port),
         RASA_PORT=str(rasa_port),
         BOOKING_DB_URL=f"sqlite:///{tmp_path / 'bookings.db'}",
         TRACKER_STORE_URL=f"sqlite:///{tmp_path / 'tracker.db'}",
+        **extra,
     )
     log = (tmp_path / "run.log").open("wb")
     process = subprocess.Popen(
         [str(REPO / "scripts" / "run")], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
     )
+    return process, action_port, rasa_port
+
+
+def test_run_script_serves_rest_and_ctrl_c_stops_both_servers(tmp_path):
+    process, action_port, rasa_port = start_run(tmp_path)
     try:
         wait_for_port(action_port, process, 60, tmp_path / "run.log")
         wait_for_port(rasa_port, process, 180, tmp_path / "run.log")
@@ -53,4 +61,50 @@ def test_run_script_serves_rest_and_ctrl_c_stops_both_servers(tmp_path):
         assert not is_listening(rasa_port), "the Rasa server outlived Ctrl-C"
     finally:
         if process.poll() is None:
+            process.kill()
+
+
+def test_production_mode_needs_the_socket_secret(tmp_path):
+    env = base_env(PRODUCTION="1", ACTION_PORT=str(free_port()), RASA_PORT=str(free_port()))
+    env.pop("RETELL_WS_SECRET", None)
+    result = subprocess.run([str(REPO / "scripts" / "run")], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert result.returncode == 2
+    assert "PRODUCTION=1 needs RETELL_WS_SECRET" in result.stderr
+
+
+def test_production_mode_serves_retell_only(tmp_path):
+    import asyncio
+
+    from connector.simulate import SimulatedCall
+
+    process, _, rasa_port = start_run(tmp_path, PRODUCTION="1", RETELL_WS_SECRET="prod-secret")
+    try:
+        wait_for_port(rasa_port, process, 180, tmp_path / "run.log")
+        base = f"http://127.0.0.1:{rasa_port}"
+        for path, body in (("/webhooks/rest/webhook", {"sender": "x", "message": "hi"}),
+                           ("/conversations/x/messages", {"text": "hi", "sender": "user"})):
+            request = urllib.request.Request(base + path, data=json.dumps(body).encode(),
+                                             headers={"Content-Type": "application/json"})
+            try:
+                urllib.request.urlopen(request, timeout=30)
+                raise AssertionError(f"{path} answered in production mode")
+            except urllib.error.HTTPError as error:
+                assert error.code in (403, 404), (path, error.code)
+
+        async def call() -> str:
+            sim = await SimulatedCall(
+                f"ws://127.0.0.1:{rasa_port}/webhooks/retell/llm-websocket", token="prod-secret"
+            ).connect()
+            try:
+                return (await sim.greeting()).text
+            finally:
+                await sim.close()
+
+        assert "Bella Hair Studio" in asyncio.run(asyncio.wait_for(call(), 60))
+    finally:
+        os.kill(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
             process.kill()

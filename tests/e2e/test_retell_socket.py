@@ -307,13 +307,23 @@ def test_reschedule_and_cancel_over_the_socket(assistant):
             await sim.say("wes at example dot com")
             assert "Shall I cancel it?" in (await sim.say(" ".join(going.code))).text
             cancelled = (await sim.say("yes please")).text
-            return moved, cancelled
+            return moved, cancelled, sim.fake
         finally:
             await sim.close()
 
-    moved, cancelled = run(call())
+    moved, cancelled, fake = run(call())
     assert "still " + " ".join(moving.code) in moved
     assert "is cancelled" in cancelled
+    # Both show in Retell's call history, each invocation followed by its result.
+    tools = [f for f in fake.received if f["response_type"].startswith("tool_call")]
+    assert [(f["response_type"], f.get("name")) for f in tools] == [
+        ("tool_call_invocation", "reschedule_appointment"), ("tool_call_result", None),
+        ("tool_call_invocation", "cancel_appointment"), ("tool_call_result", None),
+    ]  # fmt: skip
+    assert json.loads(tools[0]["arguments"]) == {
+        "service": "Haircut", "start": "2026-12-22T10:00:00-05:00", "code": moving.code,
+    }  # fmt: skip
+    assert tools[1]["successful"] is True and tools[3]["successful"] is True
     rows = {b["code"]: b for b in assistant.bookings()}
     assert rows[moving.code]["start"] == "2026-12-22T10:00:00-05:00"
     assert rows[going.code]["status"] == "cancelled"
@@ -332,3 +342,9 @@ def test_a_question_mid_form_over_the_socket_is_answered_then_re_asked(assistant
     response = run(call())
     assert "parking" in response.chunks[0].lower()
     assert response.text.endswith("Can I have your name, please?")
+
+
+def test_start_up_warns_that_the_socket_is_open_without_a_secret(assistant):
+    log = assistant.log("rasa").read_text(errors="replace")
+    assert "RETELL_WS_SECRET is not set" in log
+    assert "CHANNEL_SECRET is not set" in log
