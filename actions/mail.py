@@ -81,7 +81,10 @@ def phone_for_print(e164: str | None, country: str) -> str | None:
 
 
 def content(mail: OutboxMail, profile: BusinessProfile) -> Content:
-    """What the mail says, as data (the text and HTML parts are two layouts of it)."""
+    """What the mail says, as data (the text and HTML parts are two layouts of it). The subject
+    leaves the business name to the From line: short enough not to be folded (Python folds a
+    value that fits on one continuation line before its first word, and some readers then show
+    a leading space)."""
     snap, tz = mail.snapshot, profile.tz
     service = snap.service
     at = f"{say_date(snap.start.astimezone(tz).date())} at {say_time(snap.start.astimezone(tz))}"
@@ -94,18 +97,18 @@ def content(mail: OutboxMail, profile: BusinessProfile) -> Content:
     phone = phone_for_print(profile.phone, profile.country)
     call = f"call us at {phone}" if phone else "call us"
     if mail.kind == BOOKED:
-        subject = f"Booked: {service} at {profile.name}, {at}"
+        subject = f"Booked: {service}, {at}"
         headline = f"Your {service.lower()} at {profile.name} is booked."
     elif mail.kind == CHANGED and snap.previous_start is not None:
-        subject = f"Changed: {service} at {profile.name}, now {at}"
+        subject = f"Changed: {service}, now {at}"
         headline = f"Your {service.lower()} at {profile.name} has moved."
         before = snap.previous_start.astimezone(tz)
         facts.insert(1, ("Before", f"{say_date(before.date())}, {before.year} at {say_time(before)}"))
     elif mail.kind == CHANGED:
-        subject = f"Updated: {service} at {profile.name}, {at}"
+        subject = f"Updated: {service}, {at}"
         headline = f"Your booking at {profile.name} has been updated."
     elif mail.kind == CANCELLED:
-        subject = f"Cancelled: {service} at {profile.name}, {at}"
+        subject = f"Cancelled: {service}, {at}"
         headline = f"Your {service.lower()} at {profile.name} is cancelled."
         how_to = f"To book again, {call}; our assistant answers any time."
         return Content(subject, headline, tuple(facts), how_to)

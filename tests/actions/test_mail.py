@@ -65,7 +65,7 @@ def event_of(data: bytes) -> tuple[icalendar.Calendar, icalendar.Event]:
 
 def test_booking_mail(profile: BusinessProfile) -> None:
     message = mail.compose(make_mail(), profile, FROM)
-    assert message["Subject"] == "Booked: Haircut at Bella Hair Studio, Tuesday, December 3rd at 2 PM"
+    assert message["Subject"] == "Booked: Haircut, Tuesday, December 3rd at 2 PM"
     assert message["From"].addresses[0].display_name == "Bella Hair Studio"
     assert message["From"].addresses[0].addr_spec == FROM
     assert message["To"].addresses[0].addr_spec == "jane@example.com"
@@ -103,7 +103,7 @@ def test_reschedule_mail(profile: BusinessProfile) -> None:
     moved = make_mail("changed", 1, start=START + timedelta(days=1),
                       end=START + timedelta(days=1, minutes=45), previous_start=START)  # fmt: skip
     message = mail.compose(moved, profile, FROM)
-    assert message["Subject"] == "Changed: Haircut at Bella Hair Studio, now Wednesday, December 4th at 2 PM"
+    assert message["Subject"] == "Changed: Haircut, now Wednesday, December 4th at 2 PM"
     text, html, data = parts(message)
     assert "Your haircut at Bella Hair Studio has moved." in text
     assert "Wednesday, December 4th, 2030, 2 to 2:45 PM (EST)" in text
@@ -123,7 +123,7 @@ def test_update_without_a_move(profile: BusinessProfile) -> None:
 
 def test_cancellation_mail(profile: BusinessProfile) -> None:
     message = mail.compose(make_mail("cancelled", 2), profile, FROM)
-    assert message["Subject"] == "Cancelled: Haircut at Bella Hair Studio, Tuesday, December 3rd at 2 PM"
+    assert message["Subject"] == "Cancelled: Haircut, Tuesday, December 3rd at 2 PM"
     text, html, data = parts(message)
     assert "Your haircut at Bella Hair Studio is cancelled." in text
     assert "To book again, call us at (718) 555-0142" in text and "K7P2Q" in text
