@@ -114,13 +114,14 @@ def mail_json(mail: outbox.OutboxMail, tz: tzinfo) -> dict[str, Any]:
     def local(value: datetime | None) -> str | None:
         return value.astimezone(tz).isoformat() if value is not None else None
 
+    snap = mail.snapshot
     return {
         "id": mail.id,
         "kind": mail.kind,
         "code": mail.code,
-        "to": mail.snapshot.email,
-        "service": mail.snapshot.service,
-        "start": local(mail.snapshot.start),
+        "to": snap.email if snap else None,
+        "service": snap.service if snap else None,
+        "start": local(snap.start) if snap else None,
         "status": mail.status,
         "attempts": mail.attempts,
         "created_at": local(mail.created_at),
@@ -140,7 +141,8 @@ def _mail_row(mail: outbox.OutboxMail, tz: tzinfo) -> str:
         state = mail.status
     error = f"  ({mail.last_error})" if mail.last_error else ""
     return (
-        f"#{mail.id}  {created:%Y-%m-%d %H:%M}  {mail.kind:<9}  {mail.code}  {mail.snapshot.email}"
+        f"#{mail.id}  {created:%Y-%m-%d %H:%M}  {mail.kind:<9}  {mail.code}  "
+        f"{mail.snapshot.email if mail.snapshot else '(unreadable)'}"
         f"  {state}, {mail.attempts} attempt(s){error}"
     )
 

@@ -86,6 +86,8 @@ def content(mail: OutboxMail, profile: BusinessProfile) -> Content:
     value that fits on one continuation line before its first word, and some readers then show
     a leading space)."""
     snap, tz = mail.snapshot, profile.tz
+    if snap is None:
+        raise ValueError("unreadable snapshot")
     service = snap.service
     at = f"{say_date(snap.start.astimezone(tz).date())} at {say_time(snap.start.astimezone(tz))}"
     facts = [
@@ -167,6 +169,8 @@ def calendar_event(
 
 def compose(mail: OutboxMail, profile: BusinessProfile, from_address: str) -> EmailMessage:
     """The message for one outbox row; ValueError when the row cannot make a valid one."""
+    if mail.snapshot is None:
+        raise ValueError("unreadable snapshot")
     said = content(mail, profile)
     domain = domain_of(from_address)
     message = EmailMessage()

@@ -117,7 +117,7 @@ class OutboxMail:
     code: str
     kind: str
     sequence: int
-    snapshot: Snapshot
+    snapshot: Snapshot | None  # None: the JSON could not be read (a hand-edited row)
     status: str
     attempts: int
     next_attempt_at: datetime  # aware UTC, like every datetime here
@@ -139,7 +139,7 @@ class OutboxMail:
             code=m["booking_code"],
             kind=m["kind"],
             sequence=m["sequence"],
-            snapshot=Snapshot.from_json(m["snapshot"]),
+            snapshot=_snapshot_or_none(m["snapshot"]),
             status=m["status"],
             attempts=m["attempts"],
             next_attempt_at=_aware(m["next_attempt_at"]),
@@ -149,6 +149,13 @@ class OutboxMail:
             sent_at=_aware(m["sent_at"]),
             last_error=m["last_error"],
         )
+
+
+def _snapshot_or_none(text: str) -> Snapshot | None:
+    try:
+        return Snapshot.from_json(text)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None  # listed and failed by the sender, rather than blocking the queue
 
 
 def _naive(value: datetime) -> datetime:

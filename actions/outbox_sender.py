@@ -30,6 +30,7 @@ import random
 import secrets
 import signal
 import socket
+import ssl
 import sys
 import threading
 from collections.abc import Callable
@@ -58,7 +59,7 @@ class Transport(Protocol):
 class SmtpTransport:
     config: smtp.SmtpConfig
     timeout: float = 30.0
-    ssl_context: object | None = None  # ssl.SSLContext; None: the system's trust store
+    ssl_context: ssl.SSLContext | None = None  # None: the system's trust store
 
     def send(self, message: EmailMessage) -> None:
         smtp.deliver(self.config, message, timeout=self.timeout, ssl_context=self.ssl_context)
@@ -134,8 +135,8 @@ class OutboxSender:
         while not stop.is_set():
             try:
                 busy = self.run_once()
-            except Exception as error:  # the database went away: wait, then try again
-                logger.error("outbox: database error (%s: %s)", type(error).__name__,
+            except Exception as error:  # mostly the database going away: wait, try again
+                logger.error("outbox: %s (%s); trying again", type(error).__name__,
                              scrub(str(error).splitlines()[0] if str(error) else ""))  # fmt: skip
                 busy = False
             if not busy:

@@ -62,7 +62,10 @@ def purge_before(conn: Connection, cutoff: datetime) -> PurgeCounts:
     ).all()
     done_mails = dropped = 0
     for row in rows:
-        snapshot = json.loads(row.snapshot)
+        try:
+            snapshot = json.loads(row.snapshot)
+        except ValueError:
+            snapshot = {}  # unreadable: replaced by the clean fields alone
         clean = {**snapshot, "name": PURGED_NAME, "email": PURGED_EMAIL, "phone": None}
         if clean == snapshot and row.status != PENDING:
             continue  # purged already

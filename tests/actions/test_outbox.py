@@ -200,3 +200,15 @@ def test_existing_databases_get_the_table(db_url: str) -> None:
         assert [m.kind for m in mails(store)] == ["changed"]
     finally:
         store.dispose()
+
+
+def test_an_unreadable_row_is_failed_not_blocking(store: BookingStore) -> None:
+    book(store, "ref-1")
+    book(store, "ref-2", start=T10 + timedelta(hours=1))
+    first = mails(store)[0]
+    store.transaction(lambda conn: conn.execute(
+        outbox.outbox.update().where(outbox.outbox.c.id == first.id).values(snapshot="{}")))  # fmt: skip
+    claimed = claim(store, "w", LATER, limit=5)
+    assert [(m.id, m.snapshot is None) for m in claimed] == [(first.id, True),
+                                                             (mails(store)[1].id, False)]  # fmt: skip
+    assert mails(store)[0].snapshot is None  # still listed

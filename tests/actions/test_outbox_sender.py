@@ -315,3 +315,19 @@ def test_bad_configuration_exits_2(sqlite_url: str, smtp_url: str, expected: str
                             timeout=60)  # fmt: skip
     assert result.returncode == 2 and expected in result.stderr
     assert "hunter2" not in result.stderr + result.stdout
+
+
+def test_an_unreadable_row_is_failed_and_the_queue_goes_on(store: BookingStore) -> None:
+    book(store, "ref-1")
+    book(store, "ref-2", start=T10 + timedelta(hours=1))
+    first = mails(store)[0]
+    store.transaction(lambda conn: conn.execute(
+        outbox.outbox.update().where(outbox.outbox.c.id == first.id).values(snapshot="not json")))  # fmt: skip
+    transport = Flaky(failures=0)
+    sender = OutboxSender(store, transport, FAST)
+    while sender.run_once():
+        pass
+    assert [(m.status, m.last_error) for m in mails(store)] == [
+        ("failed", "cannot render: unreadable snapshot"), ("sent", None)
+    ]  # fmt: skip
+    assert len(transport.sent) == 1
