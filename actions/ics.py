@@ -105,8 +105,10 @@ def calendar(event: CalendarEvent, product: str = "-//voice-booking//bookings//E
         "TRANSP:OPAQUE",
         f"ORGANIZER;CN={quote_param(event.organizer_name)}:{_mailto(event.organizer_email)}",
         # The caller agreed on the phone: ACCEPTED spares them an RSVP prompt.
-        f"ATTENDEE;CN={quote_param(event.attendee_name)};ROLE=REQ-PARTICIPANT"
-        f"{'' if cancelled else ';PARTSTAT=ACCEPTED'}:{_mailto(event.attendee_email)}",
+        (
+            f"ATTENDEE;CN={quote_param(event.attendee_name)};ROLE=REQ-PARTICIPANT"
+            f"{'' if cancelled else ';PARTSTAT=ACCEPTED'}:{_mailto(event.attendee_email)}"
+        ),
         "END:VEVENT",
         "END:VCALENDAR",
     ]

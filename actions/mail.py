@@ -75,9 +75,7 @@ def phone_for_print(e164: str | None, country: str) -> str | None:
         return e164
     home = phonenumbers.region_code_for_number(number) == country.upper()
     style = phonenumbers.PhoneNumberFormat.NATIONAL if home else None
-    return phonenumbers.format_number(
-        number, style or phonenumbers.PhoneNumberFormat.INTERNATIONAL
-    )
+    return phonenumbers.format_number(number, style or phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def content(mail: OutboxMail, profile: BusinessProfile) -> Content:
@@ -105,7 +103,9 @@ def content(mail: OutboxMail, profile: BusinessProfile) -> Content:
         subject = f"Changed: {service}, now {at}"
         headline = f"Your {service.lower()} at {profile.name} has moved."
         before = snap.previous_start.astimezone(tz)
-        facts.insert(1, ("Before", f"{say_date(before.date())}, {before.year} at {say_time(before)}"))
+        facts.insert(
+            1, ("Before", f"{say_date(before.date())}, {before.year} at {say_time(before)}")
+        )
     elif mail.kind == CHANGED:
         subject = f"Updated: {service}, {at}"
         headline = f"Your booking at {profile.name} has been updated."

@@ -168,9 +168,7 @@ def _aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=timezone.utc) if value is not None else None
 
 
-def record(
-    conn: Connection, kind: str, booking_id: int, snapshot: Snapshot, now: datetime
-) -> int:
+def record(conn: Connection, kind: str, booking_id: int, snapshot: Snapshot, now: datetime) -> int:
     """Queue the mail for one booking event; returns the row id. Call inside the transaction
     that made the change. The calendar SEQUENCE is one more than the booking's last event's."""
     if kind not in KINDS:

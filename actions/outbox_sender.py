@@ -178,7 +178,9 @@ class OutboxSender:
         delay = backoff(attempts, self.settings.retry_min_seconds,
                         self.settings.retry_max_seconds, self._jitter())  # fmt: skip
         when = self._now() + timedelta(seconds=delay)
-        self.store.transaction(lambda conn: outbox.mark_retry(conn, row.id, self.worker, error, when))
+        self.store.transaction(
+            lambda conn: outbox.mark_retry(conn, row.id, self.worker, error, when)
+        )
         logger.warning("outbox %d (%s %s): attempt %d failed (%s); next in %.1f s", row.id,
                        row.kind, row.code, attempts, error, delay)  # fmt: skip
 

@@ -5,7 +5,8 @@ service, times, status — and loses who it was for: the name becomes "(purged)"
 reserved non-address `purged@invalid` (the column is required; `.invalid` can never be delivered,
 RFC 2606), the phone NULL. Its outbox rows get the same treatment inside their JSON snapshots
 (`last_error` never holds personal data); a mail still pending is marked failed ("purged before
-delivery"), as it no longer has anyone to go to. One transaction; running it again changes nothing more.
+delivery"), as it no longer has anyone to go to. One transaction; running it again changes
+nothing more.
 
 An UPDATE leaves the old values in the database file until the space is reused: on SQLite (the
 embedded default) `compact_sqlite()` then rewrites the file (VACUUM) and empties its write-ahead

@@ -19,7 +19,6 @@ wait, not be given up). Not here: what the mail says (mail.py), when to retry (o
 from __future__ import annotations
 
 import smtplib
-import socket
 import ssl
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -135,7 +134,7 @@ def deliver(
         raise TransientSmtpError(f"sender refused ({error.smtp_code}): check SMTP_FROM") from None
     except smtplib.SMTPResponseException as error:
         raise TransientSmtpError(f"server replied {error.smtp_code}") from None
-    except (smtplib.SMTPException, OSError, ssl.SSLError, socket.timeout) as error:
+    except (TimeoutError, smtplib.SMTPException, OSError, ssl.SSLError) as error:
         # Connection refused, reset, timeout, TLS handshake: the server is (for now) unreachable.
         raise TransientSmtpError(f"{type(error).__name__}: {_first_line(error)}") from None
 

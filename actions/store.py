@@ -384,7 +384,8 @@ class BookingStore:
                 .values(status=CANCELLED, updated_at=now)
             )
             booking = Booking._from_row(conn.execute(query).one())
-            outbox.record(conn, outbox.CANCELLED, row.id, outbox.Snapshot.of(booking), _from_db(now))
+            snapshot = outbox.Snapshot.of(booking)
+            outbox.record(conn, outbox.CANCELLED, row.id, snapshot, _from_db(now))
             logger.info("booking %s cancelled", code)
         return booking
 

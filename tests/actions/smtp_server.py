@@ -55,9 +55,8 @@ class Recorder:
         raw = envelope.original_content or envelope.content
         parsed = email.message_from_bytes(raw, policy=email.policy.default)
         with self._lock:
-            self.messages.append(
-                Received(envelope.mail_from, tuple(envelope.rcpt_tos), parsed, raw)  # type: ignore[arg-type]
-            )
+            received = Received(envelope.mail_from, tuple(envelope.rcpt_tos), parsed, raw)
+            self.messages.append(received)
         return "250 2.0.0 accepted"
 
     def count(self) -> int:

@@ -1,4 +1,4 @@
-"""Rendering confirmation mails (pure): content, the HTML part, the .ics parsed back by icalendar."""
+"""Rendering confirmation mails (pure): content, the HTML part, the .ics read back by icalendar."""
 
 from __future__ import annotations
 
@@ -194,10 +194,10 @@ def test_ics_fold_counts_octets() -> None:
 
 
 def test_ics_refuses_bad_events() -> None:
-    good = dict(uid="u", sequence=0, method="REQUEST", stamp=START, start=START,
-                end=START + timedelta(hours=1), summary="s", location="l", description="d",
-                organizer_name="o", organizer_email="o@x.y", attendee_name="a",
-                attendee_email="a@x.y")  # fmt: skip
+    good = {"uid": "u", "sequence": 0, "method": "REQUEST", "stamp": START, "start": START,
+            "end": START + timedelta(hours=1), "summary": "s", "location": "l",
+            "description": "d", "organizer_name": "o", "organizer_email": "o@x.y",
+            "attendee_name": "a", "attendee_email": "a@x.y"}  # fmt: skip
     assert ics.calendar(ics.CalendarEvent(**good)).endswith(b"END:VCALENDAR\r\n")
     with pytest.raises(ValueError, match="method"):
         ics.CalendarEvent(**{**good, "method": "PUBLISH"})

@@ -1,4 +1,4 @@
-"""The outbox table: rows written with the booking change, claims and leases (SQLite and Postgres)."""
+"""The outbox table: rows written with the booking change, claims, leases (SQLite, Postgres)."""
 
 from __future__ import annotations
 
@@ -206,9 +206,13 @@ def test_an_unreadable_row_is_failed_not_blocking(store: BookingStore) -> None:
     book(store, "ref-1")
     book(store, "ref-2", start=T10 + timedelta(hours=1))
     first = mails(store)[0]
-    store.transaction(lambda conn: conn.execute(
-        outbox.outbox.update().where(outbox.outbox.c.id == first.id).values(snapshot="{}")))  # fmt: skip
+    table = outbox.outbox
+    store.transaction(
+        lambda conn: conn.execute(
+            table.update().where(table.c.id == first.id).values(snapshot="{}")
+        )
+    )
     claimed = claim(store, "w", LATER, limit=5)
-    assert [(m.id, m.snapshot is None) for m in claimed] == [(first.id, True),
-                                                             (mails(store)[1].id, False)]  # fmt: skip
+    second = mails(store)[1].id
+    assert [(m.id, m.snapshot is None) for m in claimed] == [(first.id, True), (second, False)]
     assert mails(store)[0].snapshot is None  # still listed

@@ -67,7 +67,9 @@ def wait_until(check: Callable[[], bool], timeout: float = 20.0) -> None:
         time.sleep(0.02)
 
 
-def sender_for(store: BookingStore, port: int, settings: Settings = FAST, **kw: object) -> OutboxSender:
+def sender_for(
+    store: BookingStore, port: int, settings: Settings = FAST, **kw: object
+) -> OutboxSender:
     transport = SmtpTransport(SmtpConfig("smtp", "127.0.0.1", port), timeout=5)
     return OutboxSender(store, transport, settings, **kw)  # type: ignore[arg-type]
 
@@ -98,8 +100,8 @@ def all_sent(store: BookingStore) -> bool:
 
 @pytest.mark.parametrize(
     ("attempts", "jitter", "seconds"),
-    [(1, 0.999999, 5), (2, 0.999999, 10), (3, 0.999999, 20), (7, 0.999999, 300), (50, 0.999999, 300),
-     (1, 0.0, 2.5), (7, 0.0, 150), (0, 0.0, 2.5)],
+    [(1, 0.999999, 5), (2, 0.999999, 10), (3, 0.999999, 20), (7, 0.999999, 300),
+     (50, 0.999999, 300), (1, 0.0, 2.5), (7, 0.0, 150), (0, 0.0, 2.5)],
 )  # fmt: skip
 def test_backoff_doubles_to_a_cap_with_jitter(attempts: int, jitter: float, seconds: float) -> None:
     assert backoff(attempts, 5, 300, jitter) == pytest.approx(seconds, rel=1e-5)
@@ -264,8 +266,9 @@ def test_a_dead_senders_mail_is_sent_by_another_after_its_lease(store: BookingSt
 
 
 def run_sender(env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "actions.outbox_sender"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    command = [sys.executable, "-m", "actions.outbox_sender"]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)  # fmt: skip
 
 
 def sender_env(db_url: str, smtp_url: str) -> dict[str, str]:
@@ -310,9 +313,9 @@ def test_two_sender_processes_with_smtp_down_then_back(db_url: str, store: Booki
     ],
 )
 def test_bad_configuration_exits_2(sqlite_url: str, smtp_url: str, expected: str) -> None:
-    result = subprocess.run([sys.executable, "-m", "actions.outbox_sender"], cwd=ROOT,
-                            env=sender_env(sqlite_url, smtp_url), capture_output=True, text=True,
-                            timeout=60)  # fmt: skip
+    command = [sys.executable, "-m", "actions.outbox_sender"]
+    result = subprocess.run(command, cwd=ROOT, env=sender_env(sqlite_url, smtp_url),
+                            capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
     assert result.returncode == 2 and expected in result.stderr
     assert "hunter2" not in result.stderr + result.stdout
 
@@ -321,8 +324,12 @@ def test_an_unreadable_row_is_failed_and_the_queue_goes_on(store: BookingStore) 
     book(store, "ref-1")
     book(store, "ref-2", start=T10 + timedelta(hours=1))
     first = mails(store)[0]
-    store.transaction(lambda conn: conn.execute(
-        outbox.outbox.update().where(outbox.outbox.c.id == first.id).values(snapshot="not json")))  # fmt: skip
+    table = outbox.outbox
+    store.transaction(
+        lambda conn: conn.execute(
+            table.update().where(table.c.id == first.id).values(snapshot="not json")
+        )
+    )
     transport = Flaky(failures=0)
     sender = OutboxSender(store, transport, FAST)
     while sender.run_once():

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from actions import outbox, store as store_module
+from actions import outbox
+from actions import store as store_module
 from actions.purge import PURGED_EMAIL, PURGED_NAME, PurgeCounts, compact_sqlite, purge_before
 from actions.store import Booking, BookingStore
 
@@ -79,7 +80,9 @@ def test_purge_anonymises_old_bookings_and_their_mails(store: BookingStore) -> N
     rows = store.read(lambda conn: outbox.list_mails(conn))
     old = [m for m in rows if m.code in (jane.code, bob.code)]
     assert {m.snapshot.email for m in old} == {PURGED_EMAIL}
-    assert {m.snapshot.name for m in old} == {PURGED_NAME} and {m.snapshot.phone for m in old} == {None}
+    assert {m.snapshot.name for m in old} == {PURGED_NAME} and {m.snapshot.phone for m in old} == {
+        None
+    }
     assert [m.status for m in old] == ["sent", "sent", "sent", "failed"]  # nobody left to mail
     assert old[-1].last_error == "purged before delivery"
     assert [m.snapshot.email for m in rows if m.code == kim.code] == ["kim@example.com"]

@@ -20,8 +20,10 @@ from tests.actions.smtp_server import Recorder, SmtpServer, authenticator, free_
     [
         ("smtp+starttls://me%40x.com:p%40ss%3Aw@mail.example.com",
          SmtpConfig("smtp+starttls", "mail.example.com", 587, "me@x.com", "p@ss:w")),
-        ("smtps://user:secret@mail.example.com", SmtpConfig("smtps", "mail.example.com", 465, "user", "secret")),
-        ("SMTPS://user:secret@mail.example.com:2465/", SmtpConfig("smtps", "mail.example.com", 2465, "user", "secret")),
+        ("smtps://user:secret@mail.example.com",
+         SmtpConfig("smtps", "mail.example.com", 465, "user", "secret")),
+        ("SMTPS://user:secret@mail.example.com:2465/",
+         SmtpConfig("smtps", "mail.example.com", 2465, "user", "secret")),
         ("smtp://localhost", SmtpConfig("smtp", "localhost", 25)),
         ("smtp://relay@10.0.0.5:2525", SmtpConfig("smtp", "10.0.0.5", 2525, "relay")),
         ("smtp+starttls://u:@[::1]:1587", SmtpConfig("smtp+starttls", "::1", 1587, "u", "")),
@@ -80,9 +82,9 @@ def test_nothing_listening_is_transient() -> None:
 
 
 def test_a_refused_recipient_is_permanent() -> None:
-    with SmtpServer(recorder=Recorder(refuse_rcpt=True)) as server:
-        with pytest.raises(PermanentSmtpError, match="recipient refused \\(550\\)") as error:
-            smtp.deliver(SmtpConfig("smtp", "127.0.0.1", server.port), message(), timeout=5)
+    refused = pytest.raises(PermanentSmtpError, match="recipient refused \\(550\\)")
+    with SmtpServer(recorder=Recorder(refuse_rcpt=True)) as server, refused as error:
+        smtp.deliver(SmtpConfig("smtp", "127.0.0.1", server.port), message(), timeout=5)
     assert "jane" not in str(error.value)
 
 
@@ -100,8 +102,8 @@ def tls() -> Iterator[tuple[ssl.SSLContext, ssl.SSLContext]]:
 def test_starttls_with_login(tls: tuple[ssl.SSLContext, ssl.SSLContext]) -> None:
     server_ctx, client_ctx = tls
     recorder = Recorder()
-    options = dict(tls_context=server_ctx, require_starttls=True, auth_required=True,
-                   authenticator=authenticator("me", "s3cret", recorder))  # fmt: skip
+    options = {"tls_context": server_ctx, "require_starttls": True, "auth_required": True,
+               "authenticator": authenticator("me", "s3cret", recorder)}  # fmt: skip
     with SmtpServer(recorder=recorder, **options) as server:
         config = SmtpConfig("smtp+starttls", "127.0.0.1", server.port, "me", "s3cret")
         smtp.deliver(config, message(), timeout=5, ssl_context=client_ctx)
@@ -127,8 +129,8 @@ def test_starttls_not_offered_never_falls_back_to_clear_text() -> None:
 def test_implicit_tls_with_login(tls: tuple[ssl.SSLContext, ssl.SSLContext]) -> None:
     server_ctx, client_ctx = tls
     recorder = Recorder()
-    options = dict(ssl_context=server_ctx, auth_required=True, auth_require_tls=False,
-                   authenticator=authenticator("me", "s3cret", recorder))  # fmt: skip
+    options = {"ssl_context": server_ctx, "auth_required": True, "auth_require_tls": False,
+               "authenticator": authenticator("me", "s3cret", recorder)}  # fmt: skip
     with SmtpServer(recorder=recorder, **options) as server:
         config = SmtpConfig("smtps", "127.0.0.1", server.port, "me", "s3cret")
         smtp.deliver(config, message(), timeout=5, ssl_context=client_ctx)

@@ -112,6 +112,6 @@ def test_a_bad_smtp_url_stops_everything(tmp_path):
     log = (tmp_path / "run.log").read_text()
     assert "FATAL: SMTP_URL: expected the scheme" in log and "stopping the others" in log
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and (is_listening(action_port) or is_listening(rasa_port)):
+    while time.monotonic() < deadline and any(map(is_listening, (action_port, rasa_port))):
         time.sleep(0.2)
     assert not is_listening(action_port) and not is_listening(rasa_port)
