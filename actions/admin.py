@@ -1,12 +1,16 @@
-"""`booking-admin`: a small console for the business to list, show and cancel bookings.
+"""`booking-admin`: a small console for the business to list, show and cancel bookings, see the
+confirmation mails, and anonymise old bookings.
 
     booking-admin list [--json] [--status confirmed|cancelled] [--email E] [--phone P] [--since T]
     booking-admin show CODE
     booking-admin cancel CODE
+    booking-admin outbox [--json] [--status pending|sent|failed] [--show ID]
+    booking-admin purge --before YYYY-MM-DD
 
 It reads BOOKING_DB_URL (or `--db-url`) like the action server, and prints times in the business's
 timezone from the profile (or `--tz`, e.g. `--tz UTC`). It is a thin shell over `actions.store`:
-no booking rules live here. Exit codes: 0 done, 1 unknown booking, 2 bad usage or configuration.
+no booking rules live here. Exit codes: 0 done, 1 unknown booking or mail, 2 bad usage or
+configuration. `purge` refuses a date after today: upcoming bookings keep their contact details.
 Contact details are printed to the operator's terminal on purpose; nothing is logged.
 """
 
@@ -14,12 +18,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
-from datetime import datetime, tzinfo
+from datetime import date, datetime, time, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from actions import clock, outbox
+from actions.purge import compact_sqlite, purge_before
 from actions.store import CANCELLED, CONFIRMED, Booking, BookingStore, url_from_env
 
 EXIT_OK, EXIT_NOT_FOUND, EXIT_USAGE = 0, 1, 2
@@ -101,6 +108,99 @@ def _cancel(store: BookingStore, tz: tzinfo, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def mail_json(mail: outbox.OutboxMail, tz: tzinfo) -> dict[str, Any]:
+    """An outbox row as JSON-ready data (the recipient included: this is the operator's view)."""
+
+    def local(value: datetime | None) -> str | None:
+        return value.astimezone(tz).isoformat() if value is not None else None
+
+    snap = mail.snapshot
+    return {
+        "id": mail.id,
+        "kind": mail.kind,
+        "code": mail.code,
+        "to": snap.email if snap else None,
+        "service": snap.service if snap else None,
+        "start": local(snap.start) if snap else None,
+        "status": mail.status,
+        "attempts": mail.attempts,
+        "created_at": local(mail.created_at),
+        "next_attempt_at": local(mail.next_attempt_at) if mail.status == outbox.PENDING else None,
+        "sent_at": local(mail.sent_at),
+        "last_error": mail.last_error,
+    }
+
+
+def _mail_row(mail: outbox.OutboxMail, tz: tzinfo) -> str:
+    created = mail.created_at.astimezone(tz)
+    if mail.status == outbox.SENT and mail.sent_at is not None:
+        state = f"sent {mail.sent_at.astimezone(tz):%Y-%m-%d %H:%M:%S}"
+    elif mail.status == outbox.PENDING:
+        state = f"pending, next try {mail.next_attempt_at.astimezone(tz):%Y-%m-%d %H:%M:%S}"
+    else:
+        state = mail.status
+    error = f"  ({mail.last_error})" if mail.last_error else ""
+    return (
+        f"#{mail.id}  {created:%Y-%m-%d %H:%M}  {mail.kind:<9}  {mail.code}  "
+        f"{mail.snapshot.email if mail.snapshot else '(unreadable)'}"
+        f"  {state}, {mail.attempts} attempt(s){error}"
+    )
+
+
+def _outbox(store: BookingStore, tz: tzinfo, args: argparse.Namespace) -> int:
+    if args.show is not None:
+        return _show_mail(store, args.show)
+    mails = store.read(lambda conn: outbox.list_mails(conn, args.status))
+    if args.json:
+        print(json.dumps([mail_json(m, tz) for m in mails], indent=2, ensure_ascii=False))
+    else:
+        for mail in mails:
+            print(_mail_row(mail, tz))
+        print(f"{len(mails)} mail(s)")
+    return EXIT_OK
+
+
+def _show_mail(store: BookingStore, mail_id: int) -> int:
+    """The mail exactly as the sender would render it now, as RFC 5322 text."""
+    from actions.mail import compose
+    from actions.profile import load_profile
+
+    found = store.read(lambda conn: outbox.get_mail(conn, mail_id))
+    if found is None:
+        print(f"No mail #{mail_id} in the outbox.", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    sender = os.environ.get("SMTP_FROM", "").strip() or "bookings@localhost"
+    try:
+        print(compose(found, load_profile(), sender).as_string())
+    except ValueError as error:  # a broken profile (ProfileError) or a row that cannot render
+        print(f"booking-admin: cannot render mail #{mail_id}: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+def _purge(store: BookingStore, tz: tzinfo, args: argparse.Namespace) -> int:
+    cutoff = datetime.combine(args.before, time(0), tzinfo=tz)
+    if args.before > clock.now(tz).date():
+        print(f"booking-admin: --before {args.before} is after today; purge only anonymises "
+              "past bookings", file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
+    counts = store.transaction(lambda conn: purge_before(conn, cutoff))
+    if counts.bookings or counts.mails:
+        compact_sqlite(args.db_url)
+    print(
+        f"Purged {counts.bookings} booking(s) and {counts.mails} mail(s) starting before "
+        f"{args.before} ({counts.pending_dropped} unsent mail(s) dropped)."
+    )
+    return EXIT_OK
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
 def _timezone(name: str | None) -> tzinfo:
     if name:
         return ZoneInfo(name)
@@ -124,7 +224,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="bookings database URL (default: $BOOKING_DB_URL or var/bookings.db)",
     )
     parser = argparse.ArgumentParser(
-        prog="booking-admin", parents=[common], description="List, show and cancel bookings."
+        prog="booking-admin",
+        parents=[common],
+        description="List, show and cancel bookings; see the outbox; purge old bookings.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     listing = commands.add_parser("list", parents=[common], help="list bookings")
@@ -141,6 +243,17 @@ def build_parser() -> argparse.ArgumentParser:
         command = commands.add_parser(name, parents=[common], help=text)
         command.add_argument("code", help="confirmation code, e.g. K7P2Q")
         command.set_defaults(run=run)
+    mails = commands.add_parser("outbox", parents=[common], help="list confirmation mails")
+    mails.add_argument("--json", action="store_true", help="print a JSON array")
+    mails.add_argument("--status", choices=outbox.STATUSES)
+    mails.add_argument("--show", type=int, metavar="ID", help="print one mail as it would be sent")
+    mails.set_defaults(run=_outbox)
+    purge = commands.add_parser(
+        "purge", parents=[common], help="anonymise bookings before a date, and their mails"
+    )
+    purge.add_argument("--before", type=_day, required=True, metavar="YYYY-MM-DD",
+                       help="bookings starting before this day (business timezone)")  # fmt: skip
+    purge.set_defaults(run=_purge)
     return parser
 
 
@@ -160,7 +273,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             datetime.fromisoformat(args.since)
         except ValueError:
             parser.error(f"--since: expected an ISO date/time, got {args.since!r}")
-    store = BookingStore(getattr(args, "db_url", None) or url_from_env())
+    args.db_url = getattr(args, "db_url", None) or url_from_env()
+    store = BookingStore(args.db_url)
     try:
         store.create_schema()
         return args.run(store, tz, args)

@@ -15,6 +15,8 @@ units. `slot_minutes` must be the same for every booking of one database (the pr
 harmless: same values → the existing booking, unchanged; changed values → the same booking (same
 code) moved, its units swapped atomically; a full new time leaves the old booking as it was. A
 cancelled booking booked again under its reference is re-confirmed (same code) if there is room.
+Each booking, change and cancellation queues its confirmation mail in the same transaction
+(`actions.outbox`); an unchanged re-submit queues none.
 
 Datetimes in and out are timezone-aware; the database holds naive UTC. Every call is one short
 transaction and blocks: async callers run it in a thread. SQLite write transactions start with
@@ -40,7 +42,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, ProgrammingError
 
-from actions import codes
+from actions import codes, outbox
 
 logger = logging.getLogger(__name__)
 
@@ -189,10 +191,12 @@ class BookingStore:
         try:
             with self._engine.begin() as conn:
                 metadata.create_all(conn)
+                outbox.metadata.create_all(conn)
         except (IntegrityError, ProgrammingError):
             # Another process created the tables at the same moment (Postgres catalog race).
             with self._engine.begin() as conn:
                 metadata.create_all(conn)
+                outbox.metadata.create_all(conn)
 
     def book(
         self,
@@ -281,6 +285,16 @@ class BookingStore:
     def dispose(self) -> None:
         self._engine.dispose()
 
+    def transaction(self, work: Callable[[Connection], _T]) -> _T:
+        """Run `work(conn)` as one write transaction, retried from the start on a conflict; for
+        sibling modules that own tables of this database (outbox sender, purge)."""
+        return self._retrying(work)
+
+    def read(self, work: Callable[[Connection], _T]) -> _T:
+        """Run `work(conn)` in a read-only transaction (never queues behind SQLite writers)."""
+        with self._reader.begin() as conn:
+            return work(conn)
+
     # -- one transaction each ------------------------------------------------------------------
 
     def _retrying(self, work: Callable[[Connection], _T]) -> _T:
@@ -348,6 +362,10 @@ class BookingStore:
         booking = Booking._from_row(
             conn.execute(sa.select(bookings).where(bookings.c.id == booking_id)).one()
         )
+        moved = row is not None and row.start_at != values["start_at"]
+        kind = outbox.CHANGED if action == "updated" else outbox.BOOKED
+        snapshot = outbox.Snapshot.of(booking, _from_db(row.start_at) if moved else None)
+        outbox.record(conn, kind, booking_id, snapshot, _from_db(now))
         logger.info("booking %s %s (reference %s)", booking.code, action, reference[:8])
         return booking
 
@@ -357,14 +375,19 @@ class BookingStore:
         if row is None:
             return None
         conn.execute(sa.delete(booking_units).where(booking_units.c.booking_id == row.id))
+        booking = Booking._from_row(row)
         if row.status != CANCELLED:
+            now = _utcnow()
             conn.execute(
                 sa.update(bookings)
                 .where(bookings.c.id == row.id)
-                .values(status=CANCELLED, updated_at=_utcnow())
+                .values(status=CANCELLED, updated_at=now)
             )
+            booking = Booking._from_row(conn.execute(query).one())
+            snapshot = outbox.Snapshot.of(booking)
+            outbox.record(conn, outbox.CANCELLED, row.id, snapshot, _from_db(now))
             logger.info("booking %s cancelled", code)
-        return Booking._from_row(conn.execute(query).one())
+        return booking
 
     def _one(self, condition: Any) -> Booking | None:
         with self._reader.begin() as conn:

@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from actions import outbox
 from actions.admin import main
 from actions.store import Booking, BookingStore
 
 ROOT = Path(__file__).resolve().parents[2]
 T10 = datetime(2030, 7, 1, 10, 0, tzinfo=timezone.utc)
+OLD = datetime(2020, 7, 1, 10, 0, tzinfo=timezone.utc)
 FIELDS = {"code", "name", "email", "phone", "service", "start", "end", "status"}
 
 
@@ -154,3 +156,76 @@ def test_runs_as_a_module(sqlite_url: str) -> None:
     assert [(row["code"], row["start"]) for row in rows] == [
         (booking.code, "2030-07-01T10:00:00+00:00")
     ]
+
+
+def test_outbox_lists_pending_and_sent(
+    booked: tuple[Booking, Booking], capsys: pytest.CaptureFixture[str], db_url: str
+) -> None:
+    jane, bob = booked
+    assert main(["--tz", "UTC", "cancel", bob.code]) == 0
+    store = BookingStore(db_url)
+    now = datetime.now(timezone.utc) + timedelta(seconds=1)
+    (first,) = store.transaction(lambda c: outbox.claim(c, "w", now, timedelta(minutes=5)))
+    store.transaction(lambda c: outbox.mark_sent(c, first.id, "w", now))
+    store.dispose()
+    capsys.readouterr()
+    assert main(["outbox", "--tz", "UTC", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["kind"], r["code"], r["to"], r["status"]) for r in rows] == [
+        ("booked", jane.code, "jane@example.com", "sent"),
+        ("booked", bob.code, "bob@example.com", "pending"),
+        ("cancelled", bob.code, "bob@example.com", "pending"),
+    ]
+    assert rows[0]["sent_at"] and rows[0]["next_attempt_at"] is None and rows[0]["attempts"] == 1
+    assert rows[1]["next_attempt_at"] and rows[1]["sent_at"] is None
+    assert rows[0]["start"] == "2030-07-01T10:00:00+00:00"
+    assert main(["outbox", "--tz", "UTC", "--status", "pending"]) == 0
+    out = capsys.readouterr().out
+    assert "2 mail(s)" in out and "cancelled" in out and jane.code not in out
+    assert "pending, next try" in out and "bob@example.com" in out
+    assert main(["outbox", "--tz", "UTC", "--status", "failed", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+
+
+def test_outbox_show_renders_the_mail(
+    booked: tuple[Booking, Booking], capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    jane, _ = booked
+    monkeypatch.setenv("SMTP_FROM", "bookings@bella.example")
+    assert main(["outbox", "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)[0]["id"]
+    assert main(["outbox", "--show", str(first)]) == 0
+    out = capsys.readouterr().out
+    assert f"Message-ID: <outbox-{first}.{jane.code}@bella.example>" in out
+    assert "Subject: Booked: haircut," in out and "BEGIN:VCALENDAR" not in out  # base64
+    assert "text/calendar" in out
+    assert main(["outbox", "--show", "999"]) == 1
+    assert "No mail #999" in capsys.readouterr().err
+
+
+def test_purge(db_url: str, monkeypatch: pytest.MonkeyPatch,
+               capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    monkeypatch.setenv("BOOKING_DB_URL", db_url)
+    store = BookingStore(db_url)
+    store.create_schema()
+    old = store.book(reference="old", name="Jane Doe", email="jane@example.com",
+                     phone="+14155550123", service="haircut", start=OLD,
+                     end=OLD + timedelta(minutes=30), slot_minutes=15, capacity=1)  # fmt: skip
+    store.dispose()
+    monkeypatch.setenv("ASSISTANT_NOW", "2021-01-10T09:00")
+    assert main(["--tz", "UTC", "purge", "--before", "2021-01-11"]) == 2  # tomorrow: refused
+    assert "after today" in capsys.readouterr().err
+    assert main(["--tz", "UTC", "purge", "--before", "2021-01-10"]) == 0
+    assert "Purged 1 booking(s) and 1 mail(s)" in capsys.readouterr().out
+    assert main(["--tz", "UTC", "show", old.code]) == 0
+    out = capsys.readouterr().out
+    assert "(purged)" in out and "Jane" not in out and "jane@" not in out
+    assert "5550123" not in out
+    assert main(["--tz", "UTC", "outbox", "--json"]) == 0
+    assert "jane" not in capsys.readouterr().out.lower()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--tz", "UTC", "purge", "--before", "last year"])
+    assert exit_info.value.code == 2
+    with pytest.raises(SystemExit):
+        main(["--tz", "UTC", "purge"])

@@ -1,4 +1,5 @@
-"""`make run`'s script: both servers up in the foreground, Ctrl-C stops both."""
+"""`make run`'s script: both servers up in the foreground, and the outbox sender with SMTP_URL;
+Ctrl-C stops them all, and one stopping stops the others."""
 
 from __future__ import annotations
 
@@ -10,8 +11,12 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
-from tests.e2e.servers import REPO, base_env, free_port, wait_for_port
+from actions.store import BookingStore
+from tests.actions.smtp_server import SmtpServer
+from tests.e2e.servers import REPO, base_env, free_port, tail, wait_for_port
 
 
 def is_listening(port: int) -> bool:
@@ -22,7 +27,7 @@ def is_listening(port: int) -> bool:
         return False
 
 
-def start_run(tmp_path, **extra: str) -> tuple[subprocess.Popen, int, int]:
+def start_run(tmp_path: Path, **extra: str) -> tuple[subprocess.Popen, int, int]:
     """`scripts/run` on free ports with its own databases → (process, action port, Rasa port)."""
     action_port, rasa_port = free_port(), free_port()
     env = base_env(
@@ -30,8 +35,11 @@ def start_run(tmp_path, **extra: str) -> tuple[subprocess.Popen, int, int]:
         RASA_PORT=str(rasa_port),
         BOOKING_DB_URL=f"sqlite:///{tmp_path / 'bookings.db'}",
         TRACKER_STORE_URL=f"sqlite:///{tmp_path / 'tracker.db'}",
-        **extra,
+        SMTP_FROM="bookings@bella.example",
+        OUTBOX_POLL_SECONDS="0.2",
     )
+    env.pop("SMTP_URL", None)  # no mail unless a test asks for it
+    env.update(extra)
     log = (tmp_path / "run.log").open("wb")
     process = subprocess.Popen(
         [str(REPO / "scripts" / "run")], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
@@ -59,6 +67,7 @@ def test_run_script_serves_rest_and_ctrl_c_stops_both_servers(tmp_path):
             time.sleep(0.2)
         assert not is_listening(action_port), "the action server outlived Ctrl-C"
         assert not is_listening(rasa_port), "the Rasa server outlived Ctrl-C"
+        assert "confirmation mails stay in the outbox" in (tmp_path / "run.log").read_text()
     finally:
         if process.poll() is None:
             process.kill()
@@ -108,3 +117,45 @@ def test_production_mode_serves_retell_only(tmp_path):
             process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def test_run_script_starts_the_outbox_sender_with_smtp_url(tmp_path):
+    with SmtpServer() as smtp:
+        process, action_port, rasa_port = start_run(
+            tmp_path, SMTP_URL=f"smtp://127.0.0.1:{smtp.port}"
+        )
+        try:
+            wait_for_port(action_port, process, 60, tmp_path / "run.log")  # the database exists
+            store = BookingStore(f"sqlite:///{tmp_path / 'bookings.db'}")
+            start = datetime(2030, 7, 2, 14, 0, tzinfo=timezone.utc)
+            store.book(reference="run", name="Jane Doe", email="jane@example.com", phone=None,
+                       service="Haircut", start=start, end=start + timedelta(minutes=30),
+                       slot_minutes=15, capacity=1)  # fmt: skip
+            store.dispose()
+            received = smtp.recorder.wait_for(1, timeout=60)
+            assert [r.rcpt_tos for r in received] == [("jane@example.com",)], tail(
+                tmp_path / "run.log"
+            )
+            os.kill(process.pid, signal.SIGINT)
+            process.wait(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    log = (tmp_path / "run.log").read_text()
+    assert "outbox sender: smtp://127.0.0.1" in log and "stopped" in log
+    assert not is_listening(action_port) and not is_listening(rasa_port)
+
+
+def test_a_bad_smtp_url_stops_everything(tmp_path):
+    process, action_port, rasa_port = start_run(tmp_path, SMTP_URL="http://mail.example.com")
+    try:
+        assert process.wait(timeout=120) == 2
+    finally:
+        if process.poll() is None:
+            process.kill()
+    log = (tmp_path / "run.log").read_text()
+    assert "FATAL: SMTP_URL: expected the scheme" in log and "stopping the others" in log
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(map(is_listening, (action_port, rasa_port))):
+        time.sleep(0.2)
+    assert not is_listening(action_port) and not is_listening(rasa_port)
