@@ -44,7 +44,7 @@ from connector.frames import (
     ToolCallResultFrame,
     UpdateOnly,
 )
-from connector import identity, nudges
+from connector import identity, nudges, relay
 from connector.settings import SANIC_MAX_FRAME, RetellSettings
 from connector.protocol import (
     CallProtocol,
@@ -58,6 +58,10 @@ from connector.protocol import (
 from connector.speech_text import for_speech
 
 logger = logging.getLogger(__name__)
+
+# The sockets this process holds, by call id: the relay speaks into them. A reconnect replaces
+# the entry; a closing socket removes only its own.
+LIVE_CALLS: dict[str, "CallSession"] = {}
 
 GREETING_TRIGGER = "/greet"
 APOLOGY = "Sorry, I didn't quite get that. Could you say it again?"
@@ -109,6 +113,29 @@ class RetellInput(InputChannel):
         @blueprint.route("/", methods=["GET"])
         async def health(_: Request):
             return response.json({"status": "ok"})
+
+        @blueprint.route(relay.PATH, methods=["POST"])
+        async def relay_piece(request: Request):
+            """One piece of a streamed answer from the action server (see relay.py)."""
+            if settings.channel_secret is None:
+                return response.json({"stop": True, "reason": "relay disabled"}, status=503)
+            problem = relay.verify(
+                settings.channel_secret, request.headers.get(relay.TIMESTAMP_HEADER),
+                request.headers.get(relay.SIGNATURE_HEADER), request.body, time.time(),
+            )  # fmt: skip
+            if problem is not None:
+                logger.warning("relay: refused a request (%s)", problem)
+                return response.json({"error": problem}, status=401)
+            piece = relay.parse_chunk(request.body)
+            if isinstance(piece, str):
+                logger.warning("relay: refused a request (%s)", piece)
+                return response.json({"error": piece}, status=400)
+            session = LIVE_CALLS.get(piece.call_id)
+            if session is None:
+                return response.json({"stop": True, "reason": "unknown call"}, status=404)
+            if not session.relay(piece.response_id, piece.text):
+                return response.json({"stop": True, "reason": "superseded"}, status=409)
+            return response.json({"ok": True})
 
         async def serve(request: Request, ws: Any, call_id: str) -> None:
             agent = getattr(request.app.ctx, "agent", None)
@@ -215,6 +242,7 @@ class CallSession:
         self.tasks: set[asyncio.Task] = set()
         self.call_details = asyncio.Event()
         self.processed: dict[int, str] = {}  # response ids whose turn reached Rasa → message id
+        self.outputs: dict[int, RetellOutput] = {}  # turns in progress, for the relay
 
     # -- I/O edges
 
@@ -237,8 +265,23 @@ class CallSession:
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
+    def relay(self, response_id: int, text: str) -> bool:
+        """A piece streamed by an action for `response_id`: spoken now, unless the caller has
+        moved on (then False: the action stops its model)."""
+        frame = self.protocol.send_text(response_id, text) if text else None
+        if frame is None:
+            return self.protocol.is_sendable(response_id) and not text
+        self.send(frame)
+        output = self.outputs.get(response_id)
+        if output is not None:
+            output.spoke = True
+            if output.first_frame_at is None:
+                output.first_frame_at = time.monotonic()
+        return True
+
     async def run(self) -> None:
         writer = asyncio.ensure_future(self._writer())
+        LIVE_CALLS[self.call_id] = self
         try:
             reconnect = await self._known_call()
             logger.info("call %s: socket open (%s)", self.call_id,
@@ -249,6 +292,8 @@ class CallSession:
                 self._spawn(self._greet())
             await self._read()
         finally:
+            if LIVE_CALLS.get(self.call_id) is self:
+                del LIVE_CALLS[self.call_id]
             for task in list(self.tasks):
                 task.cancel()
             self.outbox.put_nowait(None)
@@ -298,11 +343,18 @@ class CallSession:
 
     # -- turns
 
-    def _metadata(self) -> dict[str, Any]:
+    def _metadata(self, response_id: int) -> dict[str, Any]:
         """Call facts for the actions. The caller's number goes only inside the signed `caller`
-        entry (see identity.py): an unsigned copy would look trustworthy to the next reader."""
+        entry (see identity.py): an unsigned copy would look trustworthy to the next reader. The
+        signed `relay` entry lets an action stream into this turn (see relay.py)."""
         call = self.protocol.call
         metadata: dict[str, Any] = {"retell": {"call_id": self.call_id}}
+        secret = self.settings.channel_secret
+        if secret is not None:
+            replica = self.settings.replica_id
+            metadata["relay"] = {"replica": replica, "response_id": response_id,
+                                 "signature": relay.turn_signature(secret, self.call_id,
+                                                                   response_id, replica)}  # fmt: skip
         if call is not None:
             metadata["retell"].update(call_type=call.call_type, direction=call.direction)
             caller = identity.claim(self.settings.channel_secret, self.call_id, call.from_number)
@@ -357,13 +409,14 @@ class CallSession:
         output = RetellOutput(self, response_id)
         message_id = uuid.uuid4().hex
         watchdog = asyncio.ensure_future(self._hold_the_line(response_id, output))
+        self.outputs[response_id] = output
         try:
             self.processed[response_id] = message_id
             # Shielded: a hang-up cancels this task, but a Rasa turn cut short is never saved
             # (the tracker is written at its end), so the turn itself runs to completion.
             await asyncio.shield(self.on_new_message(UserMessage(
                 text, output, self.call_id, input_channel="retell", message_id=message_id,
-                metadata=self._metadata(),
+                metadata=self._metadata(response_id),
             )))  # fmt: skip
         except Exception:
             logger.exception("call %s: turn %s failed", self.call_id, response_id)
@@ -371,6 +424,7 @@ class CallSession:
                 self._say_and_close(response_id, FAILED)
         finally:
             watchdog.cancel()
+            self.outputs.pop(response_id, None)
             if not output.spoke and self.protocol.is_sendable(response_id):
                 self._say_and_close(response_id, APOLOGY)
             closing = self.protocol.close(response_id)

@@ -26,7 +26,8 @@ class RetellSettings:
     call_details_wait: float = 1.0  # how long the greeting waits for call_details
     holding_after: float = 1.5  # watchdog: holding line when nothing is ready by then; 0 = off
     ws_secret: str | None = None  # RETELL_WS_SECRET: sockets must present it
-    channel_secret: bytes | None = None  # CHANNEL_SECRET: signs the caller's phone for the actions
+    channel_secret: bytes | None = None  # CHANNEL_SECRET: signs caller phone, turn facts, relay
+    replica_id: str = "default"  # REPLICA_ID: which RELAY_URLS entry reaches this process
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> "RetellSettings":
@@ -43,6 +44,7 @@ class RetellSettings:
             holding_after=float(values.get("holding_after", cls.holding_after)),
             ws_secret=os.environ.get("RETELL_WS_SECRET", "").strip() or None,
             channel_secret=identity.secret_from_env(),
+            replica_id=os.environ.get("REPLICA_ID", "").strip() or cls.replica_id,
         )
         if not 0 < settings.max_frame_bytes < SANIC_MAX_FRAME:
             raise ValueError(

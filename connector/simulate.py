@@ -31,6 +31,7 @@ class AgentResponse:
     flags: dict[str, Any] = field(default_factory=dict)
     requested_at: float = field(default_factory=time.monotonic)
     first_frame_at: float | None = None
+    frame_times: list[float] = field(default_factory=list)  # time.monotonic() per chunk
 
     @property
     def text(self) -> str:
@@ -118,6 +119,7 @@ class FakeRetell:
         if response.first_frame_at is None:
             response.first_frame_at = time.monotonic()
         response.chunks.append(frame.get("content", ""))
+        response.frame_times.append(time.monotonic())
         for flag in ("end_call", "transfer_number", "no_interruption_allowed"):
             if frame.get(flag):
                 response.flags[flag] = frame[flag]

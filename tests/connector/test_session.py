@@ -189,3 +189,29 @@ def test_the_callers_phone_reaches_rasa_only_signed(monkeypatch):
     metadata.clear()
     asyncio.run(_call(rasa, ["hi"]))  # no secret: no phone at all
     assert identity.METADATA_KEY not in metadata[-1]
+
+
+def test_relayed_pieces_are_spoken_in_their_turn_and_refused_after_it():
+    from connector.retell import LIVE_CALLS
+
+    accepted: list[bool] = []
+    late: list = []
+
+    async def streaming(message):
+        if message.text == "/greet":
+            return
+        session = LIVE_CALLS[message.sender_id]
+        rid = message.metadata["relay"]["response_id"]
+        accepted.append(session.relay(rid, "We're at "))
+        accepted.append(session.relay(rid, "12 Main Street. "))
+        await message.output_channel.send_text_message(
+            message.sender_id, "We're at 12 Main Street.", already_spoken=True
+        )
+        late.append((session, rid))
+
+    sent = asyncio.run(_call(streaming, ["where are you"], channel_secret=b"k"))
+    assert accepted == [True, True]
+    assert [f["content"] for f in responses(sent, 1)] == ["We're at ", "12 Main Street. ", ""]
+    session, rid = late[0]
+    assert session.relay(rid, "too late") is False  # closed: the action must stop
+    assert session.call_id not in LIVE_CALLS  # the socket closed: no relay into it

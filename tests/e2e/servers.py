@@ -80,6 +80,8 @@ class Assistant:
 
     def start(self) -> "Assistant":
         self.workdir.mkdir(parents=True, exist_ok=True)
+        relay_url = f"http://127.0.0.1:{self.rasa_port}/webhooks/retell/relay"
+        self.env.setdefault("RELAY_URLS", f"default={relay_url}")
         self.endpoints.write_text(
             f"action_endpoint:\n  url: {self.action_url or self.actions_direct}\n"
             "tracker_store:\n  type: connector.tracker_store.StrictSQLTrackerStore\n"
