@@ -20,7 +20,10 @@ from actions.gemini import (
 )
 from tests.fakes.gemini import DEFAULT_KEY, FakeGemini
 
-QUESTION = [Turn("model", "Bella Hair Studio, how can I help?"), Turn("user", "Do you have parking?")]
+QUESTION = [
+    Turn("model", "Bella Hair Studio, how can I help?"),
+    Turn("user", "Do you have parking?"),
+]
 
 
 @pytest.fixture(scope="module")
