@@ -112,8 +112,6 @@ class GeminiSettings:
             timeout=number("GEMINI_TIMEOUT", cls.timeout),
             stall_timeout=number("GEMINI_STALL_TIMEOUT", cls.stall_timeout),
             retries=int(number("GEMINI_RETRIES", cls.retries, int)),
-            max_output_tokens=int(
-                number("GEMINI_MAX_OUTPUT_TOKENS", cls.max_output_tokens, int)
-            ),
+            max_output_tokens=int(number("GEMINI_MAX_OUTPUT_TOKENS", cls.max_output_tokens, int)),
             temperature=number("GEMINI_TEMPERATURE", cls.temperature),
         )

@@ -58,6 +58,7 @@ __all__ = [
     "split_words",
 ]
 
+
 def split_words(text: str, words_per_chunk: int = 3) -> tuple[str, ...]:
     """Chunks of a few words that keep their own spaces, as Gemini's chunks do."""
     words = re.findall(r"\S+\s*", text)
@@ -291,8 +292,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.log_emitted:
                 emitted = fake.emitted
                 with open(args.log_emitted, "a", encoding="utf-8") as log:
-                    for item in emitted[written:]:
-                        log.write(json.dumps(item.__dict__) + "\n")
+                    log.writelines(json.dumps(e.__dict__) + "\n" for e in emitted[written:])
                 written = len(emitted)
     except KeyboardInterrupt:
         pass

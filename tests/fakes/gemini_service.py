@@ -113,9 +113,7 @@ class GenerativeServiceHandler(grpc.GenericRpcHandler):
             method=method,
             model=request.model,
             system_instruction="".join(p.text for p in request.system_instruction.parts),
-            contents=tuple(
-                (c.role, "".join(p.text for p in c.parts)) for c in request.contents
-            ),
+            contents=tuple((c.role, "".join(p.text for p in c.parts)) for c in request.contents),
             key_ok=key_ok,
             max_output_tokens=config.max_output_tokens,
             temperature=round(config.temperature, 4),
