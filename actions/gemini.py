@@ -101,10 +101,6 @@ class Streamer(Protocol):
     def stream(self, system_instruction: str, turns: Sequence[Turn]) -> AsyncIterator[str]: ...
 
 
-def _code(error: api_exceptions.GoogleAPICallError) -> grpc.StatusCode | None:
-    return error.grpc_status_code
-
-
 def _text_of(response: types.GenerateContentResponse) -> tuple[str, str | None]:
     """The message's text and, when Gemini's filters stopped it, why."""
     block = response.prompt_feedback.block_reason
@@ -148,6 +144,7 @@ class GeminiClient:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._channel: grpc.aio.Channel | None = None
         self._service: GenerativeServiceAsyncClient | None = None
+        self._guard: AsyncIterator[None] | None = None  # see client_for_current_loop()
 
     def _connect(self) -> GenerativeServiceAsyncClient:
         loop = asyncio.get_running_loop()
@@ -227,7 +224,7 @@ class GeminiClient:
                     calls.append(call)
                     text = await next_text(call)
                 except api_exceptions.GoogleAPICallError as error:
-                    code = _code(error)
+                    code = error.grpc_status_code
                     if code == grpc.StatusCode.DEADLINE_EXCEEDED:
                         raise GeminiError("timeout", "deadline exceeded") from None
                     if code in TRANSIENT and attempt < settings.retries:
@@ -289,7 +286,8 @@ _closing: set[asyncio.Task] = set()  # keeps replaced clients' close tasks alive
 
 
 def client_for_current_loop(settings: GeminiSettings) -> GeminiClient:
-    """The running loop's client for `settings`; a new one when the settings changed."""
+    """The running loop's client for `settings`; a new one when the settings changed.
+    Raises ValueError without an API key (check `settings.enabled` first)."""
     loop = asyncio.get_running_loop()
     client = _clients.get(loop)
     if client is not None and client.settings == settings:
@@ -303,7 +301,7 @@ def client_for_current_loop(settings: GeminiSettings) -> GeminiClient:
     # Close the channel when the loop shuts down: an open channel outliving its loop makes
     # grpc deliver callbacks to a closed loop ("Event loop is closed"), e.g. after asyncio.run().
     guard = _close_at_shutdown(client)
-    client._guard = guard  # type: ignore[attr-defined]  # the loop only holds a weak reference
+    client._guard = guard  # the loop only holds a weak reference to it
     loop.create_task(guard.__anext__())
     return client
 

@@ -1,15 +1,15 @@
 """Gemini's configuration, read from the environment once and validated (pure but for `from_env`).
 
-| variable | default | meaning |
-| GEMINI_API_KEY | unset | unset or empty: no Gemini (the fallback answers from the FAQ) |
-| GEMINI_MODEL | gemini-2.5-flash-lite | a model name, with or without "models/" |
-| GEMINI_API_ENDPOINT | https://generativelanguage.googleapis.com | https://host[:port] (TLS), or http://host:port (plain gRPC: a local gateway, the fake) |
-| GEMINI_FIRST_CHUNK_TIMEOUT | 1.5 | seconds to the first text, retries included |
-| GEMINI_TIMEOUT | 8 | seconds for the whole stream (the gRPC deadline) |
-| GEMINI_STALL_TIMEOUT | 3 | seconds of silence tolerated between two chunks |
-| GEMINI_RETRIES | 1 | extra attempts before the first chunk, for UNAVAILABLE/INTERNAL only |
-| GEMINI_MAX_OUTPUT_TOKENS | 200 | reply length limit |
-| GEMINI_TEMPERATURE | 0.3 | |
+GEMINI_API_KEY              unset or empty: no Gemini (the fallback answers from the FAQ)
+GEMINI_MODEL                gemini-2.5-flash-lite (with or without "models/")
+GEMINI_API_ENDPOINT         https://generativelanguage.googleapis.com; https://host[:port] is
+                            TLS, http://host:port plain gRPC (a local gateway, the fake)
+GEMINI_FIRST_CHUNK_TIMEOUT  1.5 s to the first text, retries included
+GEMINI_TIMEOUT              8 s for the whole stream (the gRPC deadline)
+GEMINI_STALL_TIMEOUT        3 s of silence tolerated between two chunks
+GEMINI_RETRIES              1 extra attempt before the first chunk, UNAVAILABLE/INTERNAL only
+GEMINI_MAX_OUTPUT_TOKENS    200
+GEMINI_TEMPERATURE          0.3
 
 The key is kept out of the dataclass's repr, so logging the settings never shows it.
 """
@@ -45,7 +45,8 @@ def parse_endpoint(endpoint: str) -> tuple[str, bool]:
         or (url.scheme == "http" and port is None)
     ):
         raise ValueError(
-            f"GEMINI_API_ENDPOINT: expected https://host[:port] or http://host:port, got {endpoint!r}"
+            "GEMINI_API_ENDPOINT: expected https://host[:port] or http://host:port, "
+            f"got {endpoint!r}"
         )
     host = f"[{url.hostname}]" if ":" in url.hostname else url.hostname
     return f"{host}:{port or 443}", url.scheme == "https"
@@ -111,8 +112,6 @@ class GeminiSettings:
             timeout=number("GEMINI_TIMEOUT", cls.timeout),
             stall_timeout=number("GEMINI_STALL_TIMEOUT", cls.stall_timeout),
             retries=int(number("GEMINI_RETRIES", cls.retries, int)),
-            max_output_tokens=int(
-                number("GEMINI_MAX_OUTPUT_TOKENS", cls.max_output_tokens, int)
-            ),
+            max_output_tokens=int(number("GEMINI_MAX_OUTPUT_TOKENS", cls.max_output_tokens, int)),
             temperature=number("GEMINI_TEMPERATURE", cls.temperature),
         )

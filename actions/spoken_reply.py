@@ -132,10 +132,11 @@ class SpokenReply:
         line), or None when the buffer holds no sentence end yet (or cannot tell yet)."""
         buffer, pos = self._buffer, 0
         while (match := _BOUNDARY.search(buffer, pos)) is not None:
-            if match.group("end") is None:  # a line end
-                verdict, raw, line_end = True, buffer[: match.start()], True
+            line_end = match.group("end") is None
+            if line_end:
+                verdict, raw = True, buffer[: match.start()]
             else:
-                verdict, raw, line_end = self._ends_sentence(match), buffer[: match.end("end")], False
+                verdict, raw = self._ends_sentence(match), buffer[: match.end("end")]
             if verdict is None:
                 return None
             if verdict:

@@ -20,7 +20,10 @@ from actions.gemini import (
 )
 from tests.fakes.gemini import DEFAULT_KEY, FakeGemini
 
-QUESTION = [Turn("model", "Bella Hair Studio, how can I help?"), Turn("user", "Do you have parking?")]
+QUESTION = [
+    Turn("model", "Bella Hair Studio, how can I help?"),
+    Turn("user", "Do you have parking?"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +39,7 @@ def fake(_server: FakeGemini) -> FakeGemini:
 
 
 def settings_for(fake: FakeGemini, **overrides) -> GeminiSettings:
-    values = dict(api_key=DEFAULT_KEY, endpoint=fake.endpoint, first_chunk_timeout=2.0)
+    values = {"api_key": DEFAULT_KEY, "endpoint": fake.endpoint, "first_chunk_timeout": 2.0}
     return GeminiSettings(**{**values, **overrides})
 
 
@@ -215,7 +218,7 @@ def test_a_retry_can_succeed(fake):
 )
 def test_other_errors_are_not_retried(fake, code):
     fake.fail_next(code, times=3)
-    chunks, error = asyncio.run(collect(settings_for(fake, retries=2)))
+    _, error = asyncio.run(collect(settings_for(fake, retries=2)))
     assert error is not None and error.reason == "error" and code.name in error.detail
     assert len(fake.requests) == 1
 
@@ -268,7 +271,7 @@ def test_blocked_by_safety_filters(fake, how):
         fake.block_prompt("SAFETY")
     else:
         fake.script(["Well, ", "I"], finish_reason="SAFETY")
-    chunks, error = asyncio.run(collect(settings_for(fake)))
+    _, error = asyncio.run(collect(settings_for(fake)))
     assert error is not None and error.reason == "blocked"
     assert error.partial == (how == "reply")
 
@@ -373,3 +376,25 @@ def test_a_cancellation_arriving_with_a_chunk_is_not_lost(use_wait_for):
         assert result == "Second. "
     else:
         assert result == "cancelled"
+
+
+def test_a_capped_spoken_reply_stops_the_stream(fake):
+    """How the fallback uses the pieces: speak sentences as they come, stop Gemini at the cap."""
+    from actions.spoken_reply import SpokenReply
+
+    fake.hold()
+    fake.script(["**Yes!** We ", "have parking. ", "It's on ", "the street. ", "More.", " End."])
+
+    async def scenario():
+        spoken, reply = [], SpokenReply(max_sentences=2)
+        async with aclosing(client_for_current_loop(settings_for(fake)).stream("x", QUESTION)) as s:
+            async for chunk in s:
+                if piece := reply.feed(chunk):
+                    spoken.append(piece)
+                if reply.capped:
+                    break
+        return spoken
+
+    assert asyncio.run(scenario()) == ["Yes!", " We have parking."]
+    assert fake.wait_for(lambda f: f.cancelled == [0], timeout=3)
+    assert " End." not in [e.text for e in fake.emitted]

@@ -38,7 +38,7 @@ from actions.spoken_reply import SpokenReply, clean
         # numbers, abbreviations and times stay intact
         ("It's $40.00 for a cut.", "It's $40.00 for a cut."),
         ("Ask Dr. Smith or Mr. Jones.", "Ask Dr. Smith or Mr. Jones."),
-        ("Products, e.g. Olaplex, i.e. the good ones.", "Products, e.g. Olaplex, i.e. the good ones."),
+        ("Like e.g. Olaplex, i.e. the good ones.", "Like e.g. Olaplex, i.e. the good ones."),
         ("From 9 a.m. to 6 p.m. daily.", "From 9 a.m. to 6 p.m. daily."),
         # whitespace
         ("  Lots   of\tspace  \n\n\n here.  ", "Lots of space. here."),
@@ -71,7 +71,11 @@ def test_clean(text, spoken):
         # markdown split across chunks
         (["*", "*Yes.*", "* We are."], ["", "", "Yes."], " We are."),
         # a list, line by line
-        (["Prices:\n- Hair", "cut $40\n- Col", "our $85\n"], ["Prices:", " Haircut $40.", " Colour $85."], ""),
+        (
+            ["Prices:\n- Hair", "cut $40\n- Col", "our $85\n"],
+            ["Prices:", " Haircut $40.", " Colour $85."],
+            "",
+        ),
         (["1. Cut\n", "2. Dye"], ["Cut.", ""], " Dye"),
         # an emoji-only sentence says nothing and needs no space
         (["Hi. ", "👋 ", "\nBye."], ["Hi.", "", ""], " Bye."),

@@ -2,20 +2,20 @@
 GenerativeService, so the production client (actions/gemini.py) runs unchanged against it.
 
 Theory of operation. The server runs in its own thread with its own event loop, so sync tests,
-async tests (any loop) and other processes can all talk to it over loopback. A generic RPC
-handler (no generated stubs) decodes requests and encodes replies with the library's own proto
-messages. Each request takes the next queued behaviour: an injected fault (`fail_next`,
-`break_after`, `stall`) first, then a scripted reply (`script`), else the default reply. `hold()`
-keeps every reply's last chunk back until `release()`, so a test can look at what arrived before
-the end without racing a timer. Everything observed is recorded, thread-safely: `requests`
-(model, system instruction, (role, text) pairs and whether the key matched; never the key),
-`cancelled` (indices of requests the client abandoned mid-reply) and `emitted` (each chunk's
-`time.monotonic()` when written; CLOCK_MONOTONIC is system-wide on Linux, so another process can
-compare). Keys behave like the real API: a wrong key is INVALID_ARGUMENT "API key not valid",
-no key at all PERMISSION_DENIED.
+async tests (any loop) and other processes can all talk to it over loopback; the wire side (a
+generic RPC handler, the library's own proto messages, keys checked like the real API) is in
+gemini_service.py. Each request takes the next queued behaviour: an injected fault (`fail_next`,
+`break_after`, `stall`) first, then a scripted reply (`script`), else the default reply.
+`hold()` keeps every reply's last chunk back until `release()`, so a test can look at what
+arrived before the end without racing a timer. Everything observed is recorded, thread-safely:
+`requests` (model, system instruction, (role, text) pairs and whether the key matched; never the
+key), `cancelled` (indices of requests the client abandoned mid-reply: cancel or deadline) and
+`emitted` (each chunk's `time.monotonic()` as it is handed to gRPC; CLOCK_MONOTONIC is
+system-wide on Linux, so a benchmark in another process can compare its own clock).
 
-Demo mode: `python -m tests.fakes.gemini --port 50051` serves until Ctrl-C with a receptionist-like
-reply and realistic timing, for running the assistant without a Google account.
+Demo mode: `python -m tests.fakes.gemini --port 50051` serves until Ctrl-C with a
+receptionist-like reply and realistic timing, for running the assistant without a Google
+account; `--log-emitted FILE` appends each chunk's timestamp as a JSON line.
 """
 
 from __future__ import annotations
@@ -31,67 +31,32 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import grpc
-from google.ai.generativelanguage_v1beta import types
 
-SERVICE = "google.ai.generativelanguage.v1beta.GenerativeService"
-STREAM_METHOD = f"/{SERVICE}/StreamGenerateContent"
-UNARY_METHOD = f"/{SERVICE}/GenerateContent"
-DEFAULT_KEY = "test-key"
-_BAD_KEY = "API key not valid. Please pass a valid API key."
-_NO_KEY = (
-    "Method doesn't allow unregistered callers (callers without established identity). "
-    "Please use API Key or other form of API consumer identity to call this API."
+from tests.fakes.gemini_service import (
+    DEFAULT_KEY,
+    STREAM_METHOD,
+    UNARY_METHOD,
+    Emitted,
+    Fault,
+    GenerativeServiceHandler,
+    RecordedRequest,
+    Reply,
 )
 
-
-@dataclass(frozen=True)
-class Reply:
-    """A scripted reply. A `finish_reason` other than STOP (e.g. "SAFETY") ends it with a
-    text-less candidate carrying that reason; `block_reason` refuses the prompt outright."""
-
-    chunks: tuple[str, ...]
-    first_chunk_delay: float = 0.0
-    gap: float = 0.0
-    finish_reason: str = "STOP"
-    block_reason: str | None = None
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    method: str  # "StreamGenerateContent" or "GenerateContent"
-    model: str
-    system_instruction: str
-    contents: tuple[tuple[str, str], ...]  # (role, text)
-    key_ok: bool  # the key itself is never stored
-    max_output_tokens: int
-    temperature: float
-
-
-@dataclass(frozen=True)
-class Emitted:
-    request: int  # index into `requests`
-    index: int  # chunk number within the reply
-    text: str
-    at: float  # time.monotonic() as the chunk was handed to gRPC for writing
-
-
-@dataclass(frozen=True)
-class _Fault:
-    kind: str  # "fail" | "break" | "stall"
-    code: grpc.StatusCode = grpc.StatusCode.UNAVAILABLE
-    after: int = 0  # chunks sent before breaking or stalling
-
-
-def _response(model: str, text: str = "", finish: str | None = None) -> types.GenerateContentResponse:
-    candidate = types.Candidate(index=0, content=types.Content(role="model"))
-    if text:
-        candidate.content.parts.append(types.Part(text=text))
-    if finish:
-        candidate.finish_reason = types.Candidate.FinishReason[finish]
-    return types.GenerateContentResponse(candidates=[candidate], model_version=model)
+__all__ = [
+    "DEFAULT_KEY",
+    "STREAM_METHOD",
+    "UNARY_METHOD",
+    "Emitted",
+    "FakeGemini",
+    "RecordedRequest",
+    "Reply",
+    "demo_reply",
+    "main",
+    "split_words",
+]
 
 
 def split_words(text: str, words_per_chunk: int = 3) -> tuple[str, ...]:
@@ -118,7 +83,7 @@ class FakeGemini:
         self._host, self._port = host, port
         self._cond = threading.Condition()
         self._replies: deque[Reply] = deque()
-        self._faults: deque[_Fault] = deque()
+        self._faults: deque[Fault] = deque()
         self._held = False
         self._requests: list[RecordedRequest] = []
         self._cancelled: list[int] = []
@@ -169,7 +134,7 @@ class FakeGemini:
 
     async def _serve(self, ready: concurrent.futures.Future) -> None:
         server = grpc.aio.server()
-        server.add_generic_rpc_handlers((_Handler(self),))
+        server.add_generic_rpc_handlers((GenerativeServiceHandler(self),))
         port = server.add_insecure_port(f"{self._host}:{self._port}")
         await server.start()
         self._stop_event = asyncio.Event()
@@ -193,20 +158,22 @@ class FakeGemini:
         with self._cond:
             self._replies.append(Reply((), block_reason=reason))
 
-    def fail_next(self, code: grpc.StatusCode = grpc.StatusCode.UNAVAILABLE, times: int = 1) -> None:
+    def fail_next(
+        self, code: grpc.StatusCode = grpc.StatusCode.UNAVAILABLE, times: int = 1
+    ) -> None:
         """The next `times` requests fail with `code` before sending anything."""
         with self._cond:
-            self._faults.extend(_Fault("fail", code) for _ in range(times))
+            self._faults.extend(Fault("fail", code) for _ in range(times))
 
     def break_after(self, n_chunks: int, code: grpc.StatusCode = grpc.StatusCode.INTERNAL) -> None:
         """The next request's reply dies with `code` after `n_chunks` chunks."""
         with self._cond:
-            self._faults.append(_Fault("break", code, n_chunks))
+            self._faults.append(Fault("break", code, n_chunks))
 
     def stall(self, after: int = 0) -> None:
         """The next request's reply sends `after` chunks, then nothing until the client leaves."""
         with self._cond:
-            self._faults.append(_Fault("stall", after=after))
+            self._faults.append(Fault("stall", after=after))
 
     def hold(self) -> None:
         """Keep every reply's last chunk back until release()."""
@@ -260,7 +227,7 @@ class FakeGemini:
             self._cond.notify_all()
             return len(getattr(self, attribute)) - 1
 
-    def _next(self, request: RecordedRequest) -> tuple[_Fault | None, Reply]:
+    def _next(self, request: RecordedRequest) -> tuple[Fault | None, Reply]:
         """The request's fault (if any) and reply. A failed request leaves the scripted reply
         for the next one (the client's retry); a broken or stalled one uses it up."""
         with self._cond:
@@ -275,109 +242,6 @@ class FakeGemini:
     def _is_held(self) -> bool:
         with self._cond:
             return self._held and not self._stopping
-
-
-class _Handler(grpc.GenericRpcHandler):
-    def __init__(self, fake: FakeGemini) -> None:
-        self.fake = fake
-
-    def service(self, details: grpc.HandlerCallDetails):
-        if details.method == STREAM_METHOD:
-            return grpc.unary_stream_rpc_method_handler(
-                self.stream,
-                request_deserializer=types.GenerateContentRequest.deserialize,
-                response_serializer=types.GenerateContentResponse.serialize,
-            )
-        if details.method == UNARY_METHOD:
-            return grpc.unary_unary_rpc_method_handler(
-                self.unary,
-                request_deserializer=types.GenerateContentRequest.deserialize,
-                response_serializer=types.GenerateContentResponse.serialize,
-            )
-        return None  # the server answers UNIMPLEMENTED
-
-    async def _admit(self, method: str, request, context) -> tuple[int, _Fault | None, Reply]:
-        key = dict(context.invocation_metadata() or ()).get("x-goog-api-key")
-        wanted = self.fake.valid_key
-        key_ok = bool(key) and (wanted is None or key == wanted)
-        config = request.generation_config
-        recorded = RecordedRequest(
-            method=method,
-            model=request.model,
-            system_instruction="".join(p.text for p in request.system_instruction.parts),
-            contents=tuple(
-                (c.role, "".join(p.text for p in c.parts)) for c in request.contents
-            ),
-            key_ok=key_ok,
-            max_output_tokens=config.max_output_tokens,
-            temperature=round(config.temperature, 4),
-        )
-        index = self.fake._record("_requests", recorded)
-        if not key:
-            await context.abort(grpc.StatusCode.PERMISSION_DENIED, _NO_KEY)
-        if not key_ok:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, _BAD_KEY)
-        if not request.contents:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "* GenerateContentRequest.contents: contents is not specified")
-        fault, reply = self.fake._next(recorded)
-        if fault is not None and fault.kind == "fail":
-            await context.abort(fault.code, f"fake Gemini: injected {fault.code.name}")
-        return index, fault, reply
-
-    async def stream(self, request, context) -> None:
-        index, fault, reply = await self._admit("StreamGenerateContent", request, context)
-        model = request.model
-        try:
-            if reply.block_reason:
-                blocked = types.GenerateContentResponse(model_version=model)
-                blocked.prompt_feedback.block_reason = (
-                    types.GenerateContentResponse.PromptFeedback.BlockReason[reply.block_reason]
-                )
-                await context.write(blocked)
-                return
-            await asyncio.sleep(reply.first_chunk_delay)
-            last = len(reply.chunks) - 1
-            for n, chunk in enumerate(reply.chunks):
-                if fault is not None and n == fault.after:
-                    if fault.kind == "stall":
-                        await asyncio.Event().wait()  # until the client cancels or we stop
-                    await context.abort(fault.code, "fake Gemini: stream broken")
-                if n:
-                    await asyncio.sleep(reply.gap)
-                if n == last:
-                    while self.fake._is_held():
-                        await asyncio.sleep(0.005)
-                finish = "STOP" if n == last and reply.finish_reason == "STOP" else None
-                # Recorded as the chunk is handed to gRPC, so a client holding chunk n always
-                # finds it in `emitted`.
-                self.fake._record("_emitted", Emitted(index, n, chunk, time.monotonic()))
-                await context.write(_response(model, chunk, finish))
-            if fault is not None and fault.after >= len(reply.chunks):
-                if fault.kind == "stall":
-                    await asyncio.Event().wait()
-                await context.abort(fault.code, "fake Gemini: stream broken")
-            if reply.finish_reason != "STOP":
-                await context.write(_response(model, finish=reply.finish_reason))
-        except asyncio.CancelledError:
-            if not self.fake._stopping:
-                self.fake._record("_cancelled", index)
-            raise
-
-    async def unary(self, request, context) -> types.GenerateContentResponse:
-        index, fault, reply = await self._admit("GenerateContent", request, context)
-        try:
-            if fault is not None:
-                if fault.kind == "stall":
-                    await asyncio.Event().wait()
-                await context.abort(fault.code, "fake Gemini: broken")
-            await asyncio.sleep(reply.first_chunk_delay + reply.gap * max(len(reply.chunks) - 1, 0))
-            text = "".join(reply.chunks)
-            self.fake._record("_emitted", Emitted(index, 0, text, time.monotonic()))
-            return _response(request.model, text, reply.finish_reason)
-        except asyncio.CancelledError:
-            if not self.fake._stopping:
-                self.fake._record("_cancelled", index)
-            raise
 
 
 def demo_reply(
@@ -399,13 +263,17 @@ def demo_reply(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.fakes.gemini", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.fakes.gemini", description="A fake Gemini for demos and benchmarks."
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=50051, help="0 picks a free port")
     parser.add_argument("--key", default="demo", help="the API key to accept (default: demo)")
     parser.add_argument("--first-chunk-delay", type=float, default=0.3)
     parser.add_argument("--gap", type=float, default=0.04, help="seconds between chunks")
-    parser.add_argument("--log-emitted", metavar="FILE", help="append one JSON line per chunk written")
+    parser.add_argument(
+        "--log-emitted", metavar="FILE", help="append one JSON line per chunk written"
+    )
     args = parser.parse_args(argv)
     fake = FakeGemini(
         valid_key=args.key,
@@ -424,8 +292,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.log_emitted:
                 emitted = fake.emitted
                 with open(args.log_emitted, "a", encoding="utf-8") as log:
-                    for item in emitted[written:]:
-                        log.write(json.dumps(item.__dict__) + "\n")
+                    log.writelines(json.dumps(e.__dict__) + "\n" for e in emitted[written:])
                 written = len(emitted)
     except KeyboardInterrupt:
         pass
