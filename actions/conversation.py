@@ -1,4 +1,5 @@
-"""Actions around the forms: answers, schedule questions, repeat, a person, stop, goodbye.
+"""Actions around the forms: schedule questions, repeat, a person, stop, goodbye (answers to
+other questions: fallback.py).
 
 Every answer given while a form is active hands back to that form (`FollowupAction`), which
 re-asks its pending question in the same turn; outside a form an answer ends with the wrap-up
@@ -10,14 +11,14 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import clock, faq, parsing, scheduling
+from actions import clock, parsing, scheduling
 from actions.booking_form import occupancy_for
 from actions.booking_logic import service_names, say_start
 from actions.profile import load_profile
@@ -50,23 +51,6 @@ def wrap_up(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventTyp
     if not events:
         dispatcher.utter_message(text=ANYTHING_ELSE)
     return events
-
-
-class ActionGeminiFallback(Action):
-    """Answers questions outside the forms. Without a Gemini key: from the business profile."""
-
-    def name(self) -> str:
-        return "action_gemini_fallback"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> list[EventType]:  # fmt: skip
-        profile = load_profile()
-        text = (tracker.latest_message or {}).get("text") or ""
-        reply = faq.answer(profile, text, service_names(profile))
-        logger.info("fallback: answered=%s form=%s", reply is not None,
-                    (tracker.active_loop or {}).get("name"))  # fmt: skip
-        dispatcher.utter_message(text=reply or NOT_SURE)
-        return wrap_up(dispatcher, tracker)
 
 
 class ActionAnswerAvailability(Action):

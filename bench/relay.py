@@ -58,7 +58,7 @@ async def measure(assistant: Assistant, fake: FakeGemini, questions: int) -> dic
                 raise RuntimeError(f"question {n}: the fake emitted {len(emitted)} chunks")
             for chunk in emitted:
                 at = next(t for c, t in zip(response.chunks, response.frame_times)
-                          if c == chunk.text)  # fmt: skip
+                          if c.strip() == chunk.text.strip())  # fmt: skip
                 relay_ms.append((at - chunk.at) * 1000)
             # The baseline on the same socket, between turns: a ping's round trip.
             stamp = int(time.time() * 1000) + n

@@ -4,7 +4,7 @@ Retell tells us who is calling (`call_details.from_number`); Rasa's REST channel
 a client send any metadata it likes, even `input_channel: "retell"` (RestInput takes it from the
 request body). So the channel signs what it vouches for: the message metadata carries
 `caller = {"phone": "+1...", "signature": hmac}` over (conversation id, phone) with CHANNEL_SECRET,
-a secret only the Rasa server and the action server know. The action server trusts a phone only
+a secret only the Rasa server and the action server know (it also signs the relay: relay.py). The action server trusts a phone only
 with a valid signature for the conversation it is acting in, so metadata copied from one call
 cannot be replayed into another conversation either. No secret configured: no phone is signed,
 none is trusted, and start-up says so.
