@@ -66,10 +66,11 @@ class Assistant:
     rasa_port: int = field(default_factory=free_port)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     action_url: str | None = None  # Rasa's action endpoint, when not the action server itself
+    endpoints_file: Path | None = None  # an endpoints file of the repository, instead of ours
 
     @property
     def endpoints(self) -> Path:
-        return self.workdir / "endpoints.yml"
+        return self.endpoints_file or self.workdir / "endpoints.yml"
 
     @property
     def actions_direct(self) -> str:
@@ -82,14 +83,18 @@ class Assistant:
         self.workdir.mkdir(parents=True, exist_ok=True)
         relay_url = f"http://127.0.0.1:{self.rasa_port}/webhooks/retell/relay"
         self.env.setdefault("RELAY_URLS", f"default={relay_url}")
+        if self.endpoints_file is None:
+            self.write_endpoints()
+        self.start_actions()
+        self.start_rasa()
+        return self
+
+    def write_endpoints(self) -> None:
         self.endpoints.write_text(
             f"action_endpoint:\n  url: {self.action_url or self.actions_direct}\n"
             "tracker_store:\n  type: connector.tracker_store.StrictSQLTrackerStore\n"
             "lock_store:\n  type: in_memory\n"
         )
-        self.start_actions()
-        self.start_rasa()
-        return self
 
     def start_actions(self) -> None:
         log = self.log("actions").open("ab")
