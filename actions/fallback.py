@@ -62,7 +62,8 @@ class ActionGeminiFallback(Action):
         if not settings.enabled:
             reply = faq.answer(profile, question, service_names(profile))
             logger.info("fallback: source=faq answered=%s form=%s", reply is not None, form)
-            dispatcher.utter_message(text=reply or NOT_SURE)
+            dispatcher.utter_message(text=reply or NOT_SURE,
+                                     fallback_outcome="faq" if reply else "not_sure")  # fmt: skip
             return wrap_up(dispatcher, tracker)
         await self._from_gemini(dispatcher, tracker, profile, question, settings, form)
         return wrap_up(dispatcher, tracker)
@@ -106,7 +107,7 @@ class ActionGeminiFallback(Action):
             else:
                 await say(reply.finish())
         except GeminiError as error:
-            outcome = f"gemini {error.reason}"
+            outcome = error.reason
             if not spoken and not unsent:
                 fallback = faq.answer(profile, question, service_names(profile))
                 unsent.append(fallback or NOT_SURE)
@@ -119,7 +120,11 @@ class ActionGeminiFallback(Action):
             "fallback: source=gemini outcome=%s form=%s relayed=%d unsent=%d ms=%d", outcome, form,
             len(spoken), len(unsent), int((time.monotonic() - started) * 1000),
         )  # fmt: skip
-        if spoken:
-            dispatcher.utter_message(text="".join(spoken).strip(), already_spoken=True)
+        # The last message carries the outcome for the channel's metrics (metrics.py).
+        last = {"fallback_outcome": outcome}
         if unsent and outcome != "superseded":
-            dispatcher.utter_message(text="".join(unsent).strip())
+            if spoken:
+                dispatcher.utter_message(text="".join(spoken).strip(), already_spoken=True)
+            dispatcher.utter_message(text="".join(unsent).strip(), **last)
+        elif spoken:
+            dispatcher.utter_message(text="".join(spoken).strip(), already_spoken=True, **last)

@@ -44,7 +44,7 @@ from connector.frames import (
     ToolCallResultFrame,
     UpdateOnly,
 )
-from connector import identity, nudges, relay
+from connector import identity, metrics, nudges, relay
 from connector.settings import SANIC_MAX_FRAME, RetellSettings
 from connector.protocol import (
     CallProtocol,
@@ -114,6 +114,10 @@ class RetellInput(InputChannel):
         async def health(_: Request):
             return response.json({"status": "ok"})
 
+        @blueprint.route("/metrics", methods=["GET"])
+        async def prometheus(_: Request):
+            return response.raw(metrics.exposition(), content_type=metrics.CONTENT_TYPE)
+
         @blueprint.route(relay.PATH, methods=["POST"])
         async def relay_piece(request: Request):
             """One piece of a streamed answer from the action server (see relay.py)."""
@@ -124,6 +128,7 @@ class RetellInput(InputChannel):
                 request.headers.get(relay.SIGNATURE_HEADER), request.body, time.time(),
             )  # fmt: skip
             if problem is not None:
+                metrics.ERRORS.labels(kind="relay_refused").inc()
                 logger.warning("relay: refused a request (%s)", problem)
                 return response.json({"error": problem}, status=401)
             piece = relay.parse_chunk(request.body)
@@ -181,6 +186,8 @@ class RetellOutput(OutputChannel):
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         try:
+            if kwargs.get("fallback_outcome"):
+                metrics.fallback(kwargs["fallback_outcome"])
             if kwargs.get("already_spoken"):
                 self.spoke = True  # streamed through the relay already
                 return
@@ -257,6 +264,7 @@ class CallSession:
             try:
                 await self.ws.send(frame.to_wire())
             except Exception as error:  # the socket is gone: the reader loop ends the session
+                metrics.ERRORS.labels(kind="send_failed").inc()
                 logger.info("call %s: send failed (%s)", self.call_id, type(error).__name__)
                 return
 
@@ -282,8 +290,11 @@ class CallSession:
     async def run(self) -> None:
         writer = asyncio.ensure_future(self._writer())
         LIVE_CALLS[self.call_id] = self
+        metrics.OPEN_CALLS.inc()
         try:
             reconnect = await self._known_call()
+            if reconnect:
+                metrics.RECONNECTS.inc()
             logger.info("call %s: socket open (%s)", self.call_id,
                         "reconnect" if reconnect else "new call")  # fmt: skip
             for frame in self.protocol.start(reconnect=reconnect):
@@ -292,6 +303,7 @@ class CallSession:
                 self._spawn(self._greet())
             await self._read()
         finally:
+            metrics.OPEN_CALLS.dec()
             if LIVE_CALLS.get(self.call_id) is self:
                 del LIVE_CALLS[self.call_id]
             for task in list(self.tasks):
@@ -329,12 +341,14 @@ class CallSession:
             self.send(self.protocol.pong(event.timestamp))  # inline, never behind a turn
         elif isinstance(event, TurnRequested):
             if event.superseded is not None:
+                metrics.SUPERSESSIONS.inc()
                 logger.info("call %s: response %s superseded by %s", self.call_id,
                             event.superseded, event.response_id)  # fmt: skip
             self._spawn(self._turn(event))
         elif isinstance(event, CallDetails):
             self.call_details.set()
         elif isinstance(event, Malformed):
+            metrics.ERRORS.labels(kind="malformed_frame").inc()
             logger.warning("call %s: skipped a malformed frame: %s", self.call_id, event.reason)
         elif isinstance(event, Ignored):
             logger.debug("call %s: ignored: %s", self.call_id, event.reason)
@@ -397,7 +411,9 @@ class CallSession:
             except Exception as error:  # say the general line rather than nothing
                 logger.error("call %s: tracker store read failed for a %s (%s)",
                              self.call_id, kind, type(error).__name__)  # fmt: skip
+        started = time.monotonic()
         self._say_and_close(response_id, line(events))
+        metrics.turn(kind, "nudge", 0.0, time.monotonic() - started)
         logger.info("call %s: turn response_id=%s kind=%s route=nudge", self.call_id,
                     response_id, kind)  # fmt: skip
 
@@ -410,6 +426,7 @@ class CallSession:
         message_id = uuid.uuid4().hex
         watchdog = asyncio.ensure_future(self._hold_the_line(response_id, output))
         self.outputs[response_id] = output
+        failed = False
         try:
             self.processed[response_id] = message_id
             # Shielded: a hang-up cancels this task, but a Rasa turn cut short is never saved
@@ -419,6 +436,8 @@ class CallSession:
                 metadata=self._metadata(response_id),
             )))  # fmt: skip
         except Exception:
+            failed = True
+            metrics.ERRORS.labels(kind="turn_failed").inc()
             logger.exception("call %s: turn %s failed", self.call_id, response_id)
             if not output.spoke:
                 self._say_and_close(response_id, FAILED)
@@ -436,6 +455,8 @@ class CallSession:
                 summary = await self._summary(message_id)
             except asyncio.CancelledError:  # the caller hung up: log what we know
                 summary = {}
+            metrics.turn(kind, "failed" if failed else summary.get("route"),
+                         None if first is None else first - started, total_ms / 1000)  # fmt: skip
             logger.info(
                 "call %s: turn response_id=%s kind=%s route=%s intent=%s confidence=%s "
                 "active_loop=%s slots_changed=%s first_frame_ms=%s total_ms=%d",
@@ -458,6 +479,7 @@ class CallSession:
         if frame is not None:
             self.send(frame)
             output.held = True
+            metrics.HOLDING_LINES.inc()
             logger.info("call %s: response %s: holding line after %.1f s", self.call_id,
                         response_id, self.settings.holding_after)  # fmt: skip
 
