@@ -19,7 +19,7 @@ export PYTHONWARNINGS := ignore::DeprecationWarning,ignore::FutureWarning
 export ACTION_PORT ?= 5055
 export RASA_PORT ?= 5005
 
-.PHONY: setup train run test shell interactive validate clean
+.PHONY: setup train run test shell interactive validate clean bench bench-relay
 
 $(STAMP): pyproject.toml constraints.txt
 	@py=$$(scripts/find-python310) || exit 1; \
@@ -42,6 +42,13 @@ run: train
 
 test: train
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Benchmarks print figures and write bench/results/; they are not tests (see README, Benchmarks).
+bench: train
+	$(PY) -m bench.load $(BENCH_ARGS)
+
+bench-relay: train
+	$(PY) -m bench.relay $(BENCH_ARGS)
 
 # `rasa shell` and `rasa interactive` need the action server; it runs in the background and
 # stops when they exit.

@@ -32,6 +32,7 @@ class AgentResponse:
     requested_at: float = field(default_factory=time.monotonic)
     first_frame_at: float | None = None
     frame_times: list[float] = field(default_factory=list)  # time.monotonic() per chunk
+    completed_at: float | None = None
 
     @property
     def text(self) -> str:
@@ -49,6 +50,7 @@ class FakeRetell:
         self.next_id = 1
         self.config: dict[str, Any] | None = None
         self.pongs: list[int] = []
+        self.pong_at: dict[int, float] = {}  # timestamp echoed → time.monotonic() of the pong
         self.received: list[dict[str, Any]] = []
         self.errors: list[str] = []
 
@@ -101,6 +103,7 @@ class FakeRetell:
             self.config = frame.get("config")
         elif kind == "ping_pong":
             self.pongs.append(frame["timestamp"])
+            self.pong_at[frame["timestamp"]] = time.monotonic()
         elif kind == "response":
             return self._response(frame)
         elif kind is None:
@@ -125,6 +128,7 @@ class FakeRetell:
                 response.flags[flag] = frame[flag]
         if frame["content_complete"]:
             response.complete = True
+            response.completed_at = time.monotonic()
             if response.text:
                 self.transcript.append({"role": "agent", "content": response.text})
             return response
@@ -144,6 +148,7 @@ class SimulatedCall:
         self._reader: asyncio.Task | None = None
         self._pinger: asyncio.Task | None = None
         self._changed = asyncio.Condition()
+        self.ping_sent: dict[int, float] = {}  # timestamp → time.monotonic() when sent
 
     async def connect(self, send_call_details: bool = True) -> "SimulatedCall":
         import websockets
@@ -175,7 +180,14 @@ class SimulatedCall:
     async def _ping(self) -> None:
         while True:
             await asyncio.sleep(self.ping_every)
-            await self.ws.send(self.fake.ping(int(time.time() * 1000)))
+            stamp = int(time.time() * 1000)
+            self.ping_sent[stamp] = time.monotonic()
+            await self.ws.send(self.fake.ping(stamp))
+
+    def ping_round_trips(self) -> list[float]:
+        """Seconds from each answered ping to its pong."""
+        return [self.fake.pong_at[t] - sent for t, sent in self.ping_sent.items()
+                if t in self.fake.pong_at]  # fmt: skip
 
     async def _wait(self, predicate, timeout: float) -> None:
         async with self._changed:
