@@ -487,7 +487,12 @@ class CallSession:
         """What the turn did, for its log line: slot names only, never values (no personal
         data in logs)."""
         try:
-            tracker = await self.agent.tracker_store.retrieve(self.call_id)
+            store = self.agent.tracker_store
+            inner = getattr(store, "_tracker_store", store)  # Rasa wraps it in a fail-safe store
+            recent = getattr(inner, "recently_saved", None)
+            tracker = recent(self.call_id) if recent else None
+            if tracker is None:
+                tracker = await store.retrieve(self.call_id)
             events = list(tracker.events) if tracker else []
         except Exception:
             return {}

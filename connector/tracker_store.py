@@ -20,6 +20,7 @@ import logging
 import os
 import sys
 import time
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ DEFAULT_URL = f"sqlite:///{REPO_ROOT / 'var' / 'tracker.db'}"
 # How long start-up waits for the database (a container may still be starting).
 DEFAULT_WAIT_SECONDS = 10.0
 EXIT_CODE = 3
+RECENT_TRACKERS = 1000  # trackers kept after their save, for the channel's per-turn summary
 
 
 class TrackerStoreUnavailable(RuntimeError):
@@ -118,3 +120,19 @@ class StrictSQLTrackerStore(SQLTrackerStore):
         logger.info("Tracker store: %s", safe_url(resolved))
         # Rasa's SQLTrackerStore accepts a complete URL in `host`.
         super().__init__(domain=domain, host=resolved, event_broker=event_broker, **kwargs)
+        self._recent: OrderedDict[str, Any] = OrderedDict()
+
+    async def save(self, tracker: Any) -> None:
+        await super().save(tracker)
+        # The Retell channel summarises every turn it ran (route, slots changed) from the tracker
+        # just saved: keeping it spares a second database read and a replay of the whole call on
+        # the event loop per turn. Rasa fetches a fresh tracker object for every turn, so the
+        # object kept here is never changed after this save.
+        self._recent[tracker.sender_id] = tracker
+        self._recent.move_to_end(tracker.sender_id)
+        while len(self._recent) > RECENT_TRACKERS:
+            self._recent.popitem(last=False)
+
+    def recently_saved(self, sender_id: str) -> Any | None:
+        """The tracker this process saved last for `sender_id`, if still kept (else None)."""
+        return self._recent.get(sender_id)
