@@ -97,6 +97,12 @@ class _ManageValidation(FormValidationAction, ABC):
         now = clock.now(profile.tz)
         slots: dict[str, Any] = dict(tracker.current_slot_values())
         requested = slots.get("requested_slot")
+        if requested not in self.domain_slots(domain):
+            # Left over from the form the caller switched away from ("actually I want to move
+            # it" while the booking form asked for the name): Rasa does not reset it. This form
+            # is starting, a new task; read as the booking form's question, it skipped the
+            # email already given and made the reschedule look up a booking of code None.
+            requested = None
         message = tracker.latest_message or {}
         text = message.get("text") or ""
         intent = (message.get("intent") or {}).get("name")

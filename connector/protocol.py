@@ -79,17 +79,20 @@ def new_caller_text(transcript: Transcript) -> str:
     """Every user utterance after the last agent line, stripped and joined with a space.
 
     Unintelligible or blank utterances are left out ("" if nothing intelligible remains);
-    Role.OTHER entries are neither caller text nor a boundary.
+    Role.OTHER entries are neither caller text nor a boundary. Leading slashes are dropped:
+    Rasa reads a message starting with "/" as an intent trigger ("/restart" would wipe the
+    conversation, "/greet" greet again), and the caller's words must never be a command.
     """
     start = 0
     for i, utterance in enumerate(transcript):
         if _is_agent_line(utterance):
             start = i + 1
-    return " ".join(
+    text = " ".join(
         u.content.strip()
         for u in transcript[start:]
         if u.role is Role.USER and not is_unintelligible(u.content)
     )
+    return text.lstrip("/ \t\n")
 
 
 def reply_heard(requested: Transcript, now: Transcript) -> bool:

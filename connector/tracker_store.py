@@ -7,6 +7,14 @@ For a phone assistant both are worse than a clear failure: calls would be answer
 memory, and lost on restart. This store checks the database before Rasa touches it, with a
 bounded wait, and ends the process with a message naming the URL (password masked).
 
+Once running, a database restart must not cost a conversation. Rasa's own engine has no
+`pool_pre_ping`, so after a restart the first query on each pooled connection fails; a failed
+read makes Rasa's fail-safe wrapper start the call's conversation afresh (the form and its
+slots gone, found by tests/faults/test_postgres_restart.py). So this store pings connections
+before use, and retries a read or a save that failed on a lost connection for a few seconds
+(`TRACKER_STORE_RETRY_SECONDS`, default 5), waiting with asyncio so the event loop, and with it
+every other call's pings, goes on meanwhile.
+
 Configured in `endpoints.yml` as `type: connector.tracker_store.StrictSQLTrackerStore`; the URL
 comes from `TRACKER_STORE_URL` (any SQLAlchemy URL), default SQLite under the repository's `var/`.
 
@@ -16,16 +24,18 @@ This module is a Rasa server plug-in, not Retell protocol code: it lives in `con
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import sys
 import time
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any
+from typing import Any, Awaitable, Callable, TypeVar
 
 import sqlalchemy as sa
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
+from sqlalchemy.orm import sessionmaker
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +43,11 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_URL = f"sqlite:///{REPO_ROOT / 'var' / 'tracker.db'}"
 # How long start-up waits for the database (a container may still be starting).
 DEFAULT_WAIT_SECONDS = 10.0
+# How long a read or save that lost its connection is retried (a fast restart takes ~1 s).
+DEFAULT_RETRY_SECONDS = 5.0
 EXIT_CODE = 3
 RECENT_TRACKERS = 1000  # trackers kept after their save, for the channel's per-turn summary
+_T = TypeVar("_T")
 
 
 class TrackerStoreUnavailable(RuntimeError):
@@ -87,8 +100,16 @@ def check_reachable(url: str, wait_seconds: float) -> None:
         engine.dispose()
 
 
+def is_transient(error: BaseException) -> bool:
+    """A lost or refused connection (a restarting server), worth trying again."""
+    return isinstance(error, sa.exc.OperationalError) or (
+        isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated
+    )
+
+
 class StrictSQLTrackerStore(SQLTrackerStore):
-    """SQLTrackerStore that refuses to start on an unusable database instead of hanging."""
+    """SQLTrackerStore that refuses to start on an unusable database instead of hanging, and
+    rides out a database restart once running (see the module docstring)."""
 
     def __init__(
         self,
@@ -118,12 +139,46 @@ class StrictSQLTrackerStore(SQLTrackerStore):
             # agent answering 500s; exiting is the only honest outcome.
             os._exit(EXIT_CODE)
         logger.info("Tracker store: %s", safe_url(resolved))
+        self.retry_seconds = float(
+            os.environ.get("TRACKER_STORE_RETRY_SECONDS", DEFAULT_RETRY_SECONDS)
+        )
         # Rasa's SQLTrackerStore accepts a complete URL in `host`.
         super().__init__(domain=domain, host=resolved, event_broker=event_broker, **kwargs)
+        # Rasa builds its engine without pool_pre_ping: after a database restart every pooled
+        # connection is dead and the first query on it fails. Same engine, pinged before use.
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        self.sessionmaker = sessionmaker(bind=self.engine)
         self._recent: OrderedDict[str, Any] = OrderedDict()
 
+    async def _retrying(self, what: str, operation: Callable[[], Awaitable[_T]]) -> _T:
+        """`operation`, tried again on a lost connection until `retry_seconds` have passed. A
+        save is safe to repeat: it writes only the events the database does not hold yet."""
+        deadline = time.monotonic() + self.retry_seconds
+        delay = 0.1
+        while True:
+            try:
+                return await operation()
+            except sa.exc.DBAPIError as error:
+                if not is_transient(error) or time.monotonic() + delay > deadline:
+                    raise
+                reason = str(getattr(error, "orig", error)).strip().splitlines()[:1]
+                logger.warning("tracker store: %s failed (%s); trying again", what,
+                               reason[0] if reason else type(error).__name__)  # fmt: skip
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
+
+    async def retrieve(self, sender_id: str) -> Any:
+        return await self._retrying("a read", lambda: super(StrictSQLTrackerStore, self)
+                                    .retrieve(sender_id))  # fmt: skip
+
+    async def retrieve_full_tracker(self, conversation_id: str) -> Any:
+        return await self._retrying("a read", lambda: super(StrictSQLTrackerStore, self)
+                                    .retrieve_full_tracker(conversation_id))  # fmt: skip
+
     async def save(self, tracker: Any) -> None:
-        await super().save(tracker)
+        await self._retrying("a save", lambda: super(StrictSQLTrackerStore, self).save(tracker))
         # The Retell channel summarises every turn it ran (route, slots changed) from the tracker
         # just saved: keeping it spares a second database read and a replay of the whole call on
         # the event loop per turn. Rasa fetches a fresh tracker object for every turn, so the

@@ -1,0 +1,62 @@
+"""The strict tracker store rides out a database restart: pooled connections are pinged before
+use, and a read or save that lost its connection is tried again for a bounded time (the Postgres
+restart itself: tests/faults/test_postgres_restart.py)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import sqlalchemy as sa
+
+from connector.tracker_store import StrictSQLTrackerStore
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRACKER_STORE_RETRY_SECONDS", "1")
+    store = StrictSQLTrackerStore(url=f"sqlite:///{tmp_path / 'tracker.db'}", wait_seconds=1)
+    yield store
+    store.engine.dispose()
+
+
+def lost_connection() -> sa.exc.OperationalError:
+    return sa.exc.OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+
+
+def test_connections_are_pinged_before_use(store):
+    assert store.engine.pool._pre_ping
+
+
+def test_a_lost_connection_is_tried_again_until_it_works(store):
+    failures = [lost_connection(), lost_connection()]
+
+    async def flaky():
+        if failures:
+            raise failures.pop()
+        return "tracker"
+
+    assert asyncio.run(store._retrying("a read", flaky)) == "tracker"
+    assert not failures
+
+
+def test_retries_are_bounded_and_other_errors_are_not_retried(store):
+    calls = []
+
+    async def down():
+        calls.append(1)
+        raise lost_connection()
+
+    with pytest.raises(sa.exc.OperationalError):
+        asyncio.run(asyncio.wait_for(store._retrying("a read", down), 5))
+    assert 2 <= len(calls) <= 10  # about a second of tries, then the error
+
+    calls.clear()
+
+    async def broken():
+        calls.append(1)
+        raise sa.exc.IntegrityError("INSERT", {}, Exception("constraint"))
+
+    with pytest.raises(sa.exc.IntegrityError):
+        asyncio.run(store._retrying("a save", broken))
+    assert len(calls) == 1
