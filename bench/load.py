@@ -128,6 +128,8 @@ class Sampler:
     """CPU (% of one core) and resident memory of the server processes, every 0.5 s."""
 
     def __init__(self, pids: dict[str, int]) -> None:
+        # The simulated callers (and the fake Gemini) run in this process, on the same cores.
+        pids = {**pids, "bench-client": psutil.Process().pid}
         self.procs = {name: psutil.Process(pid) for name, pid in pids.items()}
         self.cpu: dict[str, list[float]] = {name: [] for name in pids}
         self.rss: dict[str, float] = {name: 0.0 for name in pids}
@@ -348,8 +350,13 @@ def summarise(results: dict) -> None:
             "fallback_first_p50_ms": fallback["p50"],
             "fallback_added_p50_ms": round(fallback["p50"] - 300, 1) if fallback["p50"] else None,
             "ping_p99_ms": (ours["ping_ms"] or {}).get("p99"),
-            "rss_total_mb": round(sum(p["peak_rss_mb"] for p in ours["processes"].values()), 1),
+            "rss_total_mb": round(sum(p["peak_rss_mb"] for n, p in ours["processes"].items()
+                                  if n != "bench-client"), 1),
             "rasa_cpu_mean_pct": ours["processes"]["rasa"]["cpu_mean_pct"],
+            "rest_rasa_cpu_mean_pct": floor["processes"]["rasa"]["cpu_mean_pct"],
+            "client_cpu_mean_pct": ours["processes"].get("bench-client", {}).get("cpu_mean_pct"),
+            "rest_client_cpu_mean_pct":
+                floor["processes"].get("bench-client", {}).get("cpu_mean_pct"),
             "booked": f"{ours['booked']}/{calls} (REST {floor['booked']}/{calls})",
         }  # fmt: skip
         if saturation is None and first["p99"] is not None and first["p99"] > 500:
