@@ -32,6 +32,7 @@ from actions.gemini import GeminiError, GeminiSettings, client_for_current_loop
 from actions.gemini_prompt import recent_turns, system_instruction
 from actions.profile import BusinessProfile, load_profile
 from actions.relay_client import SUPERSEDED, RelayStream, target_for
+from actions.spoken_reply import SpokenReply
 from connector import identity
 
 logger = logging.getLogger(__name__)
@@ -71,8 +72,6 @@ class ActionGeminiFallback(Action):
     async def _from_gemini(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                            profile: BusinessProfile, question: str, settings: GeminiSettings,
                            form: str | None) -> None:  # fmt: skip
-        from actions.spoken_reply import SpokenReply
-
         started = time.monotonic()
         target, secret = target_for(tracker), identity.secret_from_env()
         relayed = RelayStream(target, secret) if target and secret else None

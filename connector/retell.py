@@ -172,7 +172,6 @@ class RetellOutput(OutputChannel):
         self.session = session
         self.response_id = response_id
         self.spoke = False
-        self.held = False  # the watchdog's holding line went out
         self.first_frame_at: float | None = None
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
@@ -402,6 +401,7 @@ class CallSession:
 
     async def _nudge(self, response_id: int, kind: str, line: Callable[[list], str]) -> None:
         """A reminder or a "say again", from the stored conversation; no Rasa turn (nudges.py)."""
+        started = time.monotonic()
         events: list = []
         store = getattr(self.agent, "tracker_store", None)
         if store is not None:
@@ -411,7 +411,6 @@ class CallSession:
             except Exception as error:  # say the general line rather than nothing
                 logger.error("call %s: tracker store read failed for a %s (%s)",
                              self.call_id, kind, type(error).__name__)  # fmt: skip
-        started = time.monotonic()
         self._say_and_close(response_id, line(events))
         metrics.turn(kind, "nudge", 0.0, time.monotonic() - started)
         logger.info("call %s: turn response_id=%s kind=%s route=nudge", self.call_id,
@@ -478,7 +477,6 @@ class CallSession:
         frame = self.protocol.send_text(response_id, nudges.HOLDING_LINE + " ")
         if frame is not None:
             self.send(frame)
-            output.held = True
             metrics.HOLDING_LINES.inc()
             logger.info("call %s: response %s: holding line after %.1f s", self.call_id,
                         response_id, self.settings.holding_after)  # fmt: skip

@@ -73,3 +73,14 @@ def sqlite_url(tmp_path: Path) -> str:
 @pytest.fixture(params=["sqlite", "postgres"])
 def db_url(request: pytest.FixtureRequest) -> str:
     return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    # On a failure of a test that ran servers (its `assistant` fixture), show what they logged.
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and "assistant" in item.fixturenames:
+        running = item.funcargs.get("assistant")
+        if running is not None and hasattr(running, "logs"):
+            report.sections.append(("server logs", running.logs()))

@@ -14,8 +14,11 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT = REPO / "rasa_project"
@@ -47,6 +50,29 @@ def tail(path: Path, lines: int = 60) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return "(no log)"
+
+
+def sqlite_env(workdir: Path, **extra: str) -> dict[str, str]:
+    """base_env with the bookings and the conversations in SQLite files under `workdir`, and the
+    repository's business profile unless `extra` names another."""
+    env = base_env(BOOKING_DB_URL=f"sqlite:///{workdir / 'bookings.db'}",
+                   TRACKER_STORE_URL=f"sqlite:///{workdir / 'tracker.db'}", **extra)  # fmt: skip
+    if "BUSINESS_PROFILE" not in extra:
+        env.pop("BUSINESS_PROFILE", None)
+    return env
+
+
+@contextmanager
+def serving(assistant: "Assistant", *companions: Any) -> Iterator["Assistant"]:
+    """`assistant` started; afterwards (also when start-up fails) it and every companion (a fake
+    Gemini, a proxy: anything with stop()) are stopped."""
+    try:
+        assistant.start()
+        yield assistant
+    finally:
+        assistant.stop_all()
+        for companion in companions:
+            companion.stop()
 
 
 def base_env(**extra: str) -> dict[str, str]:

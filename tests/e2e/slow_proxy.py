@@ -51,6 +51,15 @@ class SlowProxy:
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
+    @classmethod
+    def in_front_of(cls, assistant) -> "SlowProxy":
+        """A started proxy that `assistant`'s Rasa server will call instead of its action server
+        (before `assistant.start()`); also kept as `assistant.proxy`."""
+        proxy = cls(assistant.actions_direct.removesuffix("/webhook")).start()
+        assistant.action_url = f"http://127.0.0.1:{proxy.port}/webhook"
+        assistant.proxy = proxy
+        return proxy
+
     def start(self) -> "SlowProxy":
         self.thread.start()
         return self

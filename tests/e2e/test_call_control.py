@@ -20,7 +20,7 @@ import yaml
 from connector import identity
 from connector.simulate import FakeRetell, SimulatedCall
 from tests.e2e.conftest import NOW
-from tests.e2e.servers import MODEL, REPO, Assistant, base_env
+from tests.e2e.servers import MODEL, REPO, Assistant, serving, sqlite_env
 from tests.e2e.slow_proxy import SlowProxy
 
 WS_SECRET = f"sock-{secrets.token_hex(8)}"
@@ -35,27 +35,12 @@ def assistant(tmp_path_factory: pytest.TempPathFactory):
     profile = yaml.safe_load((REPO / "data" / "business.yml").read_text())
     profile.pop("transfer_number")
     (workdir / "business.yml").write_text(yaml.safe_dump(profile))
-    env = base_env(
-        ASSISTANT_NOW=NOW,
-        BOOKING_DB_URL=f"sqlite:///{workdir / 'bookings.db'}",
-        TRACKER_STORE_URL=f"sqlite:///{workdir / 'tracker.db'}",
-        BUSINESS_PROFILE=str(workdir / "business.yml"),
-        RETELL_WS_SECRET=WS_SECRET,
-        CHANNEL_SECRET=CHANNEL_SECRET,
-    )
-    running = Assistant(workdir, env)
-    proxy = SlowProxy(running.actions_direct.removesuffix("/webhook")).start()
-    running.action_url = f"http://127.0.0.1:{proxy.port}/webhook"
-    running.proxy = proxy
-    try:
-        running.start()
-    except Exception:
-        running.stop_all()
-        proxy.stop()
-        raise
-    yield running
-    running.stop_all()
-    proxy.stop()
+    running = Assistant(workdir, sqlite_env(
+        workdir, ASSISTANT_NOW=NOW, BUSINESS_PROFILE=str(workdir / "business.yml"),
+        RETELL_WS_SECRET=WS_SECRET, CHANNEL_SECRET=CHANNEL_SECRET,
+    ))  # fmt: skip
+    with serving(running, SlowProxy.in_front_of(running)):
+        yield running
 
 
 def url(assistant) -> str:

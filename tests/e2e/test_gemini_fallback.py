@@ -20,7 +20,7 @@ import pytest
 from connector import relay
 from connector.simulate import FakeRetell, SimulatedCall
 from tests.e2e.conftest import NOW
-from tests.e2e.servers import MODEL, Assistant, base_env
+from tests.e2e.servers import MODEL, Assistant, serving, sqlite_env
 from tests.fakes.gemini import FakeGemini
 
 CHANNEL_SECRET = secrets.token_hex(16)
@@ -32,26 +32,13 @@ def assistant(tmp_path_factory: pytest.TempPathFactory):
         pytest.fail(f"no trained model at {MODEL}: run the tests with `make test`")
     workdir = tmp_path_factory.mktemp("gemini")
     fake = FakeGemini(valid_key="fake-key").start()
-    env = base_env(
-        ASSISTANT_NOW=NOW,
-        BOOKING_DB_URL=f"sqlite:///{workdir / 'bookings.db'}",
-        TRACKER_STORE_URL=f"sqlite:///{workdir / 'tracker.db'}",
-        CHANNEL_SECRET=CHANNEL_SECRET,
-        GEMINI_API_KEY="fake-key",
+    running = Assistant(workdir, sqlite_env(
+        workdir, ASSISTANT_NOW=NOW, CHANNEL_SECRET=CHANNEL_SECRET, GEMINI_API_KEY="fake-key",
         GEMINI_API_ENDPOINT=fake.endpoint,
-    )
-    env.pop("BUSINESS_PROFILE", None)
-    running = Assistant(workdir, env)
+    ))  # fmt: skip
     running.gemini = fake
-    try:
-        running.start()
-    except Exception:
-        running.stop_all()
-        fake.stop()
-        raise
-    yield running
-    running.stop_all()
-    fake.stop()
+    with serving(running, fake):
+        yield running
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import secrets
 import pytest
 
 from tests.e2e.conftest import NOW
-from tests.e2e.servers import MODEL, Assistant, base_env
+from tests.e2e.servers import MODEL, Assistant, serving, sqlite_env
 from tests.fakes.gemini import FakeGemini
 
 CHANNEL_SECRET = secrets.token_hex(16)
@@ -27,28 +27,14 @@ def fault_pair(tmp_path_factory: pytest.TempPathFactory):
         pytest.fail(f"no trained model at {MODEL}: run the tests with `make test`")
     workdir = tmp_path_factory.mktemp("faults")
     gemini = FakeGemini(valid_key="fake-key").start()
-    env = base_env(
-        ASSISTANT_NOW=NOW,
-        BOOKING_DB_URL=f"sqlite:///{workdir / 'bookings.db'}",
-        TRACKER_STORE_URL=f"sqlite:///{workdir / 'tracker.db'}",
-        CHANNEL_SECRET=CHANNEL_SECRET,
-        GEMINI_API_KEY="fake-key",
-        GEMINI_API_ENDPOINT=gemini.endpoint,
-        GEMINI_FIRST_CHUNK_TIMEOUT="2.5",
+    running = Assistant(workdir, sqlite_env(
+        workdir, ASSISTANT_NOW=NOW, CHANNEL_SECRET=CHANNEL_SECRET, GEMINI_API_KEY="fake-key",
+        GEMINI_API_ENDPOINT=gemini.endpoint, GEMINI_FIRST_CHUNK_TIMEOUT="2.5",
         RETELL_HOLDING_AFTER="1.5",
-    )
-    env.pop("BUSINESS_PROFILE", None)
-    running = Assistant(workdir, env)
+    ))  # fmt: skip
     running.gemini = gemini
-    try:
-        running.start()
-    except Exception:
-        running.stop_all()
-        gemini.stop()
-        raise
-    yield running
-    running.stop_all()
-    gemini.stop()
+    with serving(running, gemini):
+        yield running
 
 
 @pytest.fixture
@@ -61,14 +47,3 @@ def assistant(fault_pair: Assistant) -> Assistant:
             start()
     fault_pair.gemini.reset()
     return fault_pair
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    # On a failure, show what the servers logged (as tests/e2e does).
-    outcome = yield
-    report = outcome.get_result()
-    if report.failed and "assistant" in item.fixturenames:
-        running = item.funcargs.get("assistant")
-        if running is not None:
-            report.sections.append(("server logs", running.logs()))

@@ -22,7 +22,7 @@ import threading
 import pytest
 
 from tests.e2e.conftest import NOW
-from tests.e2e.servers import MODEL, Assistant, base_env
+from tests.e2e.servers import MODEL, Assistant, base_env, serving
 from tests.e2e.slow_proxy import SlowProxy
 from tests.faults.calls import code_in, open_call, run
 from tests.faults.private_postgres import PrivatePostgres, Unavailable, server_binaries
@@ -58,18 +58,8 @@ def assistant(postgres, tmp_path_factory: pytest.TempPathFactory):
     env.pop("BUSINESS_PROFILE", None)
     env.pop("GEMINI_API_KEY", None)
     running = Assistant(workdir, env)
-    proxy = SlowProxy(running.actions_direct.removesuffix("/webhook")).start()
-    running.action_url = f"http://127.0.0.1:{proxy.port}/webhook"
-    running.proxy = proxy
-    try:
-        running.start()
-    except Exception:
-        running.stop_all()
-        proxy.stop()
-        raise
-    yield running
-    running.stop_all()
-    proxy.stop()
+    with serving(running, SlowProxy.in_front_of(running)):
+        yield running
 
 
 def test_a_postgres_restart_mid_call_loses_and_doubles_nothing(assistant, postgres):
