@@ -3,8 +3,10 @@
 Retell dials `/webhooks/retell/llm-websocket/<call_id>`, one socket per call. Per socket:
 one reader loop (frames → `CallProtocol` events), one writer task (every frame goes through one
 queue, so a pong never waits behind a turn and frames never interleave), and turn tasks that run
-one Rasa turn at a time. Each action's messages go out as soon as the action ends (Rasa's
-processor sends them then); every response we start is closed with `content_complete`.
+one Rasa turn at a time. The turns themselves run on the process's turn thread (`turn_loop.py`),
+so NLU and policies never hold up the sockets' loop: pings, frames and relayed sentences of all
+calls. Each action's messages go out as soon as the action ends (Rasa's processor sends them
+then); every response we start is closed with `content_complete`.
 
 Supersession (barge-in): a newer request makes the older id stale, and the protocol drops all
 output for it. The Rasa turn itself is never cancelled (the tracker is saved only at its end).
@@ -30,7 +32,7 @@ import json
 import logging
 import time
 import uuid
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, TypeVar
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
@@ -44,7 +46,7 @@ from connector.frames import (
     ToolCallResultFrame,
     UpdateOnly,
 )
-from connector import identity, metrics, nudges, relay
+from connector import identity, metrics, nudges, rasa_tuning, relay  # noqa: F401
 from connector.settings import SANIC_MAX_FRAME, RetellSettings
 from connector.protocol import (
     CallProtocol,
@@ -56,8 +58,12 @@ from connector.protocol import (
     is_unintelligible,
 )
 from connector.speech_text import for_speech
+from connector.turn_loop import TURNS, on_loop
+from connector.undo import undo_last_message
 
 logger = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 # The sockets this process holds, by call id: the relay speaks into them. A reconnect replaces
 # the entry; a closing socket removes only its own.
@@ -184,6 +190,13 @@ class RetellOutput(OutputChannel):
             logger.exception("call %s: output failed", self.session.call_id)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        # Rasa calls this on the turn thread; the call's protocol state lives on the socket loop.
+        try:
+            await on_loop(self.session.loop, self._speak(text, kwargs))
+        except Exception:
+            logger.exception("call %s: output failed", self.session.call_id)
+
+    async def _speak(self, text: str, kwargs: dict[str, Any]) -> None:
         try:
             if kwargs.get("fallback_outcome"):
                 metrics.fallback(kwargs["fallback_outcome"])
@@ -249,6 +262,15 @@ class CallSession:
         self.call_details = asyncio.Event()
         self.processed: dict[int, str] = {}  # response ids whose turn reached Rasa → message id
         self.outputs: dict[int, RetellOutput] = {}  # turns in progress, for the relay
+        self.loop = asyncio.get_running_loop()  # the socket's; protocol state lives here
+
+    async def _in_rasa(self, coroutine: Awaitable[_T]) -> _T:
+        """Work on Rasa's turns, trackers and locks: on the turn thread (turn_loop.py), or on
+        this loop when `turn_thread` is off. Either way it runs to completion when the caller
+        hangs up: a Rasa turn cut short is never saved (the tracker is written at its end)."""
+        if self.settings.turn_thread:
+            return await TURNS.run(coroutine)  # type: ignore[arg-type]
+        return await asyncio.shield(coroutine)
 
     # -- I/O edges
 
@@ -317,7 +339,7 @@ class CallSession:
         if store is None:
             return False
         try:
-            tracker = await store.retrieve(self.call_id)
+            tracker = await self._in_rasa(store.retrieve(self.call_id))
         except Exception:
             logger.exception("call %s: tracker store lookup failed", self.call_id)
             return False
@@ -390,9 +412,8 @@ class CallSession:
                 await self._nudge(event.response_id, "reminder", nudges.reminder_line)
                 return
             if event.unheard is not None and event.unheard in self.processed:
-                from connector.undo import undo_last_message
-
-                await undo_last_message(self.agent, self.call_id, self.processed[event.unheard])
+                await self._in_rasa(undo_last_message(self.agent, self.call_id,
+                                                      self.processed[event.unheard]))
             text = event.caller_text
             if is_unintelligible(text):
                 await self._nudge(event.response_id, "unintelligible", nudges.say_again_line)
@@ -406,7 +427,7 @@ class CallSession:
         store = getattr(self.agent, "tracker_store", None)
         if store is not None:
             try:
-                tracker = await store.retrieve(self.call_id)
+                tracker = await self._in_rasa(store.retrieve(self.call_id))
                 events = list(tracker.events) if tracker else []
             except Exception as error:  # say the general line rather than nothing
                 logger.error("call %s: tracker store read failed for a %s (%s)",
@@ -428,9 +449,7 @@ class CallSession:
         failed = False
         try:
             self.processed[response_id] = message_id
-            # Shielded: a hang-up cancels this task, but a Rasa turn cut short is never saved
-            # (the tracker is written at its end), so the turn itself runs to completion.
-            await asyncio.shield(self.on_new_message(UserMessage(
+            await self._in_rasa(self.on_new_message(UserMessage(
                 text, output, self.call_id, input_channel="retell", message_id=message_id,
                 metadata=self._metadata(response_id),
             )))  # fmt: skip
@@ -490,7 +509,7 @@ class CallSession:
             recent = getattr(inner, "recently_saved", None)
             tracker = recent(self.call_id) if recent else None
             if tracker is None:
-                tracker = await store.retrieve(self.call_id)
+                tracker = await self._in_rasa(store.retrieve(self.call_id))
             events = list(tracker.events) if tracker else []
         except Exception:
             return {}

@@ -17,6 +17,18 @@ logger = logging.getLogger("connector.retell")
 SANIC_MAX_FRAME = 16 * 1024 * 1024
 
 
+def flag(value: Any, name: str) -> bool:
+    """A yes/no option from YAML (a bool) or the environment (a string)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"retell {name} must be true or false, got {value!r}")
+
+
 @dataclass(frozen=True)
 class RetellSettings:
     """Channel options: credentials.yml values, overridden by the environment. Secrets come from
@@ -28,6 +40,7 @@ class RetellSettings:
     ws_secret: str | None = None  # RETELL_WS_SECRET: sockets must present it
     channel_secret: bytes | None = None  # CHANNEL_SECRET: signs caller phone, turn facts, relay
     replica_id: str = "default"  # REPLICA_ID: which RELAY_URLS entry reaches this process
+    turn_thread: bool = True  # Rasa turns on their own thread (turn_loop.py); false: on Sanic's
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> "RetellSettings":
@@ -36,6 +49,7 @@ class RetellSettings:
             "max_frame_bytes": os.environ.get("RETELL_MAX_FRAME_BYTES"),
             "call_details_wait": os.environ.get("RETELL_CALL_DETAILS_WAIT"),
             "holding_after": os.environ.get("RETELL_HOLDING_AFTER"),
+            "turn_thread": os.environ.get("RETELL_TURN_THREAD"),
         }
         values.update({k: v for k, v in env.items() if v is not None})
         settings = cls(
@@ -45,6 +59,7 @@ class RetellSettings:
             ws_secret=os.environ.get("RETELL_WS_SECRET", "").strip() or None,
             channel_secret=identity.secret_from_env(),
             replica_id=os.environ.get("REPLICA_ID", "").strip() or cls.replica_id,
+            turn_thread=flag(values.get("turn_thread", cls.turn_thread), "turn_thread"),
         )
         if not 0 < settings.max_frame_bytes < SANIC_MAX_FRAME:
             raise ValueError(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 
 from connector.retell import APOLOGY, FAILED, CallSession, RetellSettings
 from connector.simulate import FakeRetell
@@ -215,3 +216,61 @@ def test_relayed_pieces_are_spoken_in_their_turn_and_refused_after_it():
     session, rid = late[0]
     assert session.relay(rid, "too late") is False  # closed: the action must stop
     assert session.call_id not in LIVE_CALLS  # the socket closed: no relay into it
+
+
+class _PongWatcher(MemorySocket):
+    """Notes, across threads, when a pong has gone out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pong_sent = threading.Event()
+
+    async def send(self, text: str) -> None:
+        await super().send(text)
+        if self.sent[-1].get("response_type") == "ping_pong":
+            self.pong_sent.set()
+
+
+async def ping_during_a_busy_turn(turn_thread: bool) -> tuple[bool, list[dict]]:
+    """A turn that computes without yielding (as Rasa's NLU and policies do) until a ping it
+    triggers has been answered, or 1.5 s have passed. True if the pong got out meanwhile."""
+    ws, fake = _PongWatcher(), FakeRetell()
+    answered: list[bool] = []
+    socket_loop = asyncio.get_running_loop()
+
+    async def busy(message):
+        if message.text == "/greet":
+            return
+        # Retell's ping arrives now (on the socket's loop, whichever thread this turn is on).
+        socket_loop.call_soon_threadsafe(ws.inbox.put_nowait, fake.ping(1234))
+        answered.append(ws.pong_sent.wait(timeout=1.5))  # blocks this thread, like NLU
+        await message.output_channel.send_text_message(message.sender_id, "Done.")
+
+    session = CallSession(ws, fake.call_id, busy, None,
+                          RetellSettings(call_details_wait=0.01, turn_thread=turn_thread))  # fmt: skip
+    running = asyncio.ensure_future(session.run())
+    await asyncio.sleep(0.1)
+    await ws.inbox.put(fake.caller_says("hello")[1])
+    for _ in range(100):
+        await asyncio.sleep(0.05)
+        if responses(ws.sent, 1) and responses(ws.sent, 1)[-1]["content_complete"]:
+            break
+    await ws.inbox.put(None)
+    await asyncio.wait_for(running, 5)
+    return answered == [True], ws.sent
+
+
+def test_pings_are_answered_while_a_turn_computes():
+    pong_in_time, sent = asyncio.run(ping_during_a_busy_turn(turn_thread=True))
+    assert pong_in_time
+    kinds = [f["response_type"] for f in sent]
+    assert kinds.index("ping_pong") < max(i for i, f in enumerate(sent)
+                                          if f.get("response_id") == 1)  # fmt: skip
+    assert responses(sent, 1)[0]["content"] == "Done. "
+
+
+def test_on_sanics_loop_a_computing_turn_holds_up_the_pings():
+    # Why the turn thread exists: the same turn on the socket's own loop starves the pong.
+    pong_in_time, sent = asyncio.run(ping_during_a_busy_turn(turn_thread=False))
+    assert not pong_in_time
+    assert responses(sent, 1)[0]["content"] == "Done. "  # the turn itself still completes

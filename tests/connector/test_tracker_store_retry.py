@@ -60,3 +60,34 @@ def test_retries_are_bounded_and_other_errors_are_not_retried(store):
     with pytest.raises(sa.exc.IntegrityError):
         asyncio.run(store._retrying("a save", broken))
     assert len(calls) == 1
+
+
+def test_the_embedded_sqlite_store_writes_ahead_and_keeps_what_it_saved(store, tmp_path):
+    from rasa.shared.core.events import SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    tracker = DialogueStateTracker.from_events("call-wal", [
+        UserUttered("book a haircut", {"name": "book", "confidence": 0.9}),
+        SlotSet("service", "haircut"),
+    ])  # fmt: skip
+    asyncio.run(store.save(tracker))
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    store.engine.dispose()
+    # A fresh store on the same file (a restarted server) reads the call back.
+    again = StrictSQLTrackerStore(url=f"sqlite:///{tmp_path / 'tracker.db'}", wait_seconds=1)
+    try:
+        restored = asyncio.run(again.retrieve("call-wal"))
+        assert SlotSet("service", "haircut") in restored.events  # no domain here: events only
+        assert restored.latest_message.text == "book a haircut"
+    finally:
+        again.engine.dispose()
+
+
+def test_sqlite_connections_are_pooled_so_the_log_stays_open(store):
+    assert isinstance(store.engine.pool, sa.pool.QueuePool)
+    with store.engine.connect() as connection:
+        first = connection.connection.dbapi_connection
+    with store.engine.connect() as connection:
+        assert connection.connection.dbapi_connection is first
