@@ -284,7 +284,9 @@ async def measure(levels: list[int], think: float, single: Assistant, seed: int,
             rows.append(row)
             form = row["first_frame_ms"]["form"]
             print(f"{channel:6} {calls:4} calls: first frame p50 {form['p50']} ms, p99 "
-                  f"{form['p99']} ms; booked {row['booked']}/{calls}", flush=True)  # fmt: skip
+                  f"{form['p99']} ms; ping p99 {(row['ping_ms'] or {}).get('p99')} ms; "
+                  f"Rasa CPU {row['processes']['rasa']['cpu_mean_pct']} %; "
+                  f"booked {row['booked']}/{calls}", flush=True)  # fmt: skip
     return rows
 
 

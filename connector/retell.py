@@ -58,7 +58,7 @@ from connector.protocol import (
     is_unintelligible,
 )
 from connector.speech_text import for_speech
-from connector.turn_loop import TURNS, on_loop
+from connector.turn_loop import TURNS
 from connector.undo import undo_last_message
 
 logger = logging.getLogger(__name__)
@@ -191,12 +191,20 @@ class RetellOutput(OutputChannel):
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         # Rasa calls this on the turn thread; the call's protocol state lives on the socket loop.
+        # The line is handed over and the turn goes on without waiting for the loop: lines and
+        # the turn's end reach the loop through the same FIFO (`call_soon_threadsafe`), so they
+        # are handled in the order they happened.
+        loop = self.session.loop
         try:
-            await on_loop(self.session.loop, self._speak(text, kwargs))
-        except Exception:
-            logger.exception("call %s: output failed", self.session.call_id)
+            if asyncio.get_running_loop() is loop:
+                self._speak(text, kwargs)
+            else:
+                loop.call_soon_threadsafe(self._speak, text, kwargs)
+        except RuntimeError:  # the socket loop is closed: the server is stopping
+            logger.warning("call %s: response %s: a line after shutdown was dropped",
+                           self.session.call_id, self.response_id)  # fmt: skip
 
-    async def _speak(self, text: str, kwargs: dict[str, Any]) -> None:
+    def _speak(self, text: str, kwargs: dict[str, Any]) -> None:
         try:
             if kwargs.get("fallback_outcome"):
                 metrics.fallback(kwargs["fallback_outcome"])

@@ -2,8 +2,9 @@
 
 Rasa 3.6 runs NLU and the policies synchronously inside its coroutines: while a turn computes,
 the event loop it runs on does nothing else. On Sanic's loop that meant every ping, every frame
-and every relayed sentence of every call waited behind whatever turns were queued (ping p99 of
-2.4 s at 100 calls, where Retell drops a socket after 5 s). Here the Retell channel hands each
+and every relayed sentence of every call waited behind whatever turns were queued (ping p99
+0.8-2.1 s at 200 calls in `make bench`, where Retell drops a socket after 5 s; ~0.3 s with this
+thread, at the same turn latency within the runs' spread). Here the Retell channel hands each
 turn — and everything else that touches Rasa's tracker and lock stores for its calls — to one
 dedicated thread with its own event loop. The socket loop keeps the protocol: frames, pings,
 the writer, the relay. Python's GIL still serialises the Python parts, but it is handed over at
@@ -12,22 +13,20 @@ milliseconds instead of after the whole queue; TensorFlow and database I/O relea
 
 One thread, not a pool: turns were serialised on one loop before and still are (conversation
 locks, tracker saves and the in-memory lock store then see one thread, as in stock Rasa).
-Output produced during a turn is sent back to the socket's loop (`on_loop`), where the call's
-protocol state lives: that state is only ever touched on one thread.
+Output produced during a turn is handed back to the socket's loop (`call_soon_threadsafe`), where
+the call's protocol state lives: that state is only ever touched on one thread.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 import threading
-from typing import Any, Awaitable, Coroutine, TypeVar
+from typing import Any, Coroutine, TypeVar
 
 logger = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
-SWITCH_INTERVAL = 0.001
 
 
 class TurnLoop:
@@ -54,10 +53,6 @@ class TurnLoop:
 
     @staticmethod
     def _serve(loop: asyncio.AbstractEventLoop, ready: threading.Event) -> None:
-        # Every hand-over between the socket loop and this thread waits for the GIL, which a
-        # busy thread keeps for the switch interval (5 ms by default): 1 ms keeps a turn's
-        # round trips to the socket loop short under load.
-        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
         asyncio.set_event_loop(loop)
         loop.call_soon(ready.set)
         loop.run_forever()
@@ -68,13 +63,6 @@ class TurnLoop:
         its end), so a turn always runs to completion."""
         future = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
         return await asyncio.shield(asyncio.wrap_future(future))
-
-
-async def on_loop(loop: asyncio.AbstractEventLoop, coroutine: Awaitable[_T]) -> _T:
-    """Await `coroutine` on `loop` (the socket's), from whichever loop this runs on."""
-    if asyncio.get_running_loop() is loop:
-        return await coroutine
-    return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, loop))  # type: ignore[arg-type]
 
 
 # The process's one turn thread (see the module docstring).

@@ -274,3 +274,23 @@ def test_on_sanics_loop_a_computing_turn_holds_up_the_pings():
     pong_in_time, sent = asyncio.run(ping_during_a_busy_turn(turn_thread=False))
     assert not pong_in_time
     assert responses(sent, 1)[0]["content"] == "Done. "  # the turn itself still completes
+
+
+def test_lines_from_the_turn_thread_arrive_in_order_before_the_close():
+    # The turn thread hands lines over without waiting for the socket's loop; the loop must
+    # still send them in order, every one before the response's closing frame.
+    lines = [f"Line {n}." for n in range(30)]
+    threads: list[str] = []
+
+    async def chatty(message):
+        threads.append(threading.current_thread().name)
+        if message.text == "/greet":
+            return
+        for line in lines:
+            await message.output_channel.send_text_message(message.sender_id, line)
+
+    sent = asyncio.run(talk(chatty, ["tell me everything"]))
+    assert set(threads) == {"rasa-turns"}
+    frames = responses(sent, 1)
+    assert [f["content"] for f in frames[:-1]] == [line + " " for line in lines]
+    assert frames[-1]["content"] == "" and frames[-1]["content_complete"] is True
