@@ -8,6 +8,8 @@ over to rasa-sdk's standard server with the same arguments (`--port`, `--actions
 
 from __future__ import annotations
 
+import gc
+import importlib
 import logging
 import sys
 
@@ -51,6 +53,12 @@ def main(argv: list[str] | None = None) -> None:
     code = preflight()
     if code:
         sys.exit(code)
+    # Import the actions (rasa-sdk would, next) and take all that lives from start-up out of the
+    # garbage collector's way: full collections then walk only what requests create (55-65 ms
+    # pauses every few seconds under load before; see connector/rasa_tuning.py for the server).
+    importlib.import_module(args.actions)
+    gc.collect()
+    gc.freeze()
     main_from_args(args)
 
 

@@ -14,6 +14,12 @@ each event of each tracker read from the store — hundreds per turn. The classe
 Rasa is imported, so the lookup is kept by type name; an unknown name rebuilds it once (a
 subclass imported later) and then answers exactly as Rasa does (default, `topic`, ValueError).
 
+Garbage collection: the server holds millions of long-lived objects (TensorFlow, the model, the
+domain), and each full collection walked them all — up to 365 ms with every call on hold, eleven
+times in a minute at 100 calls (gc.callbacks in the Rasa server): the first-frame p99. Once the
+model is loaded, `settle_heap` collects once and moves what survives to the permanent generation
+(`gc.freeze`), so later collections walk only what turns create.
+
 Imported for its effect by `connector.retell` and `connector.tracker_store`, the modules Rasa
 loads from credentials.yml and endpoints.yml; `install()` is idempotent.
 """
@@ -21,6 +27,9 @@ loads from credentials.yml and endpoints.yml; `install()` is idempotent.
 from __future__ import annotations
 
 import functools
+import gc
+import logging
+import time
 from typing import Any
 
 from jsonschema import exceptions, validators
@@ -28,6 +37,8 @@ from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.core.events import Event
 from rasa.shared.utils.common import all_subclasses
+
+logger = logging.getLogger(__name__)
 
 _original = RemoteAction._validate_action_result
 _original_resolve = Event.resolve_by_type
@@ -74,6 +85,16 @@ def resolve_event_type(type_name: str, default: type[Event] | None = None) -> ty
     if cls is not None:
         return cls
     return _original_resolve(type_name, default)  # Rasa's answer for names it doesn't know
+
+
+async def settle_heap(*_: Any) -> None:
+    """A Sanic `after_server_start` listener: by then Rasa has loaded the model (its loader is a
+    `before_server_start` listener). See the module docstring."""
+    started = time.perf_counter()
+    gc.collect()
+    gc.freeze()
+    logger.info("%d objects moved out of the garbage collector's way in %.0f ms",
+                gc.get_freeze_count(), (time.perf_counter() - started) * 1000)  # fmt: skip
 
 
 def install() -> None:

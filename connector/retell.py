@@ -46,7 +46,7 @@ from connector.frames import (
     ToolCallResultFrame,
     UpdateOnly,
 )
-from connector import identity, metrics, nudges, rasa_tuning, relay  # noqa: F401
+from connector import identity, metrics, nudges, rasa_tuning, relay
 from connector.settings import SANIC_MAX_FRAME, RetellSettings
 from connector.protocol import (
     CallProtocol,
@@ -81,6 +81,7 @@ class _RetellBlueprint(Blueprint):
     def register(self, app, options):  # type: ignore[override]
         if app.config.WEBSOCKET_MAX_SIZE < SANIC_MAX_FRAME:
             app.config.WEBSOCKET_MAX_SIZE = SANIC_MAX_FRAME
+        app.register_listener(rasa_tuning.settle_heap, "after_server_start")
         return super().register(app, options)
 
 
