@@ -225,9 +225,11 @@ class StrictSQLTrackerStore(SQLTrackerStore):
         A read was a sixth of a turn's work at 200 calls (py-spy): fetch every event of the
         session, parse its JSON, build the event objects. The events are append-only and our
         save was the last write exactly when the newest event id for the call is still the one
-        seen after that save (one indexed query), whichever replica or process wrote since. The
-        events are then those of the session as saved, replayed into a new tracker, as Rasa's
-        read does (events are never changed once made; Rasa's own `tracker.copy()` shares them)."""
+        seen after that save (one indexed query), whichever replica or process wrote since;
+        Rasa's conversation lock keeps other writes to the call out of the gap between a save
+        and its id query. The events are then those of the session as saved, replayed into a
+        new tracker, as Rasa's read does (events are never changed once made; Rasa's own
+        `tracker.copy()` shares them)."""
         kept = self._recent.get(sender_id)
         if kept is not None and kept[1] is not None and self.domain is not None:
             tracker, last_id = kept
