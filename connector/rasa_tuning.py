@@ -11,8 +11,9 @@ error, same message), so a malformed response from the action server fails the s
 At 200 calls (py-spy on the turn thread), another 7 % went to `Event.resolve_by_type`, which
 walks every subclass of `Event` (`all_subclasses`, with an `inspect.isabstract` per class) for
 each event of each tracker read from the store — hundreds per turn. The classes are fixed once
-Rasa is imported, so the lookup is kept by type name; an unknown name rebuilds it once (a
-subclass imported later) and then answers exactly as Rasa does (default, `topic`, ValueError).
+Rasa is imported, so the lookup is kept by type name; a name not in it rebuilds it (a subclass
+imported later), and one still unknown is answered exactly as Rasa does (default, `topic`,
+ValueError).
 
 Garbage collection: the server holds millions of long-lived objects (TensorFlow, the model, the
 domain), and each full collection walked them all — up to 365 ms with every call on hold, eleven
