@@ -282,10 +282,12 @@ async def measure(levels: list[int], think: float, single: Assistant, seed: int,
                 continue
             row = await level(channel, [url], calls, think, seed + calls, pids)
             rows.append(row)
-            form = row["first_frame_ms"]["form"]
+            form, cpu = row["first_frame_ms"]["form"], row["processes"]
             print(f"{channel:6} {calls:4} calls: first frame p50 {form['p50']} ms, p99 "
-                  f"{form['p99']} ms; ping p99 {(row['ping_ms'] or {}).get('p99')} ms; "
-                  f"Rasa CPU {row['processes']['rasa']['cpu_mean_pct']} %; "
+                  f"{form['p99']} ms; closing p50 {row['closing_frame_ms']['form']['p50']} ms; "
+                  f"ping p99 {(row['ping_ms'] or {}).get('p99')} ms; CPU: Rasa "
+                  f"{cpu['rasa']['cpu_mean_pct']} %, actions {cpu['actions']['cpu_mean_pct']} %, "
+                  f"callers {cpu['bench-client']['cpu_mean_pct']} %; "
                   f"booked {row['booked']}/{calls}", flush=True)  # fmt: skip
     return rows
 

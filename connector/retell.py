@@ -82,6 +82,7 @@ class _RetellBlueprint(Blueprint):
         if app.config.WEBSOCKET_MAX_SIZE < SANIC_MAX_FRAME:
             app.config.WEBSOCKET_MAX_SIZE = SANIC_MAX_FRAME
         app.register_listener(rasa_tuning.settle_heap, "after_server_start")
+        app.register_listener(rasa_tuning.close_kept_sessions, "after_server_stop")
         return super().register(app, options)
 
 

@@ -94,3 +94,103 @@ def test_settling_the_heap_freezes_what_lives_now():
         assert gc.get_freeze_count() > 10_000  # Rasa, TensorFlow and this test's imports
     finally:
         gc.unfreeze()
+
+
+def sdk_events() -> list[dict]:
+    """One event of every kind the action server can send, as rasa-sdk builds them."""
+    from datetime import datetime
+
+    from rasa_sdk import events as e
+
+    return [
+        e.SlotSet("service", "haircut"), e.AllSlotsReset(), e.Restarted(),
+        e.ReminderScheduled("EXTERNAL_reminder", datetime(2026, 12, 4, 10), name="r1"),
+        e.ReminderCancelled(name="r1"), e.ActionReverted(), e.UserUtteranceReverted(),
+        e.FollowupAction("action_listen"), e.ConversationPaused(), e.ConversationResumed(),
+        e.StoryExported(), e.ActionExecuted("action_listen"), e.BotUttered("What day?"),
+        e.UserUttered("a haircut", {"intent": {"name": "book", "confidence": 0.9},
+                                    "entities": [{"entity": "service", "value": "haircut"}]}),
+        e.SessionStarted(), e.ActiveLoop("booking_form"), e.ActiveLoop(None),
+        e.LoopInterrupted(True), e.ActionExecutionRejected("action_x"), e.AgentUttered("hi"),
+        e.FormValidation(False), e.Form("booking_form"),
+    ]  # fmt: skip
+
+
+def variants() -> list[dict]:
+    """Valid responses of every event kind, and each with one key changed or removed."""
+    oddities = (3, 2.5, "x", None, [], {}, True, [{}], {"name": 1})
+    out: list[dict] = [{"events": [event]} for event in sdk_events()]
+    for event in sdk_events():
+        for key in list(event) + ["name", "value", "text", "parse_data", "extra"]:
+            out.append({"events": [{k: v for k, v in event.items() if k != key}]})
+            out.extend({"events": [{**event, key: odd}]} for odd in oddities)
+        out.append({"events": [event, {**event, "event": "no_such_kind"}]})
+    out += [{"events": [1]}, {"events": [[]]}, {"events": None}, [], "x", {"responses": [3]},
+            {"events": [], "responses": [{"text": "hi"}]}, {"responses": None}]  # fmt: skip
+    return out
+
+
+def test_the_quick_check_accepts_exactly_what_the_full_validator_accepts():
+    cases = variants()
+    full = rasa_tuning.response_validator()  # Rasa's validator (the tests above), built once
+    verdicts = [(rasa_tuning.accepts(case), full.is_valid(case)) for case in cases]
+    mismatches = [case for case, (quick, full) in zip(cases, verdicts) if quick != full]
+    assert mismatches == []
+    assert sum(full for _, full in verdicts) > 100  # many valid responses, not only failures
+    assert sum(not full for _, full in verdicts) > 100
+
+
+def test_every_event_kind_rasa_knows_has_its_own_branch():
+    quick = rasa_tuning.event_kind_validators()
+    assert quick is not None  # Rasa 3.6's schema has the shape the quick check relies on
+    assert {event["event"] for event in sdk_events()} <= set(quick[1])
+
+
+def test_action_server_calls_share_one_kept_connection_per_loop():
+    """Rasa's `EndpointConfig.request`, against a real local HTTP server: calls on one event
+    loop reuse one connection; the session survives each call; headers and auth are Rasa's."""
+    import asyncio
+    import base64
+
+    from aiohttp import web
+    from rasa.utils.endpoints import EndpointConfig
+
+    peers: list[tuple] = []
+    seen_headers: list[dict] = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        peers.append(request.transport.get_extra_info("peername"))
+        seen_headers.append(dict(request.headers))
+        return web.json_response({"events": [], "echo": (await request.json())["n"]})
+
+    async def run(endpoint_for) -> list:
+        app = web.Application()
+        app.router.add_post("/webhook", webhook)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        try:
+            endpoint = endpoint_for(f"http://127.0.0.1:{port}/webhook")
+            answers = [await endpoint.request(json={"n": n}, method="post") for n in range(3)]
+            kept = [session for loop, _, session in rasa_tuning._sessions.values()
+                    if loop is asyncio.get_running_loop()]  # fmt: skip
+            assert len(kept) == 1 and not kept[0].closed  # lent, not closed, by each call
+            await rasa_tuning.close_kept_sessions()
+            assert kept[0].closed
+            return answers
+        finally:
+            await runner.cleanup()
+
+    endpoint = lambda url: EndpointConfig(url, headers={"X-Test": "1"},  # noqa: E731
+                                          basic_auth={"username": "u", "password": "p"})
+    answers = asyncio.run(run(endpoint))
+    assert [a["echo"] for a in answers] == [0, 1, 2]
+    assert len(set(peers)) == 1  # one connection for three calls (Rasa's own opened three)
+    assert seen_headers[0]["X-Test"] == "1"
+    assert seen_headers[0]["Authorization"] == "Basic " + base64.b64encode(b"u:p").decode()
+
+    peers.clear()
+    asyncio.run(run(endpoint))  # a new loop (and endpoint): a session of its own
+    assert len(set(peers)) == 1
