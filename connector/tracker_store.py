@@ -39,8 +39,8 @@ from typing import Any, Awaitable, Callable, Iterable, TypeVar
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.events import Event, SessionStarted
-from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.orm import sessionmaker
 
 import connector.rasa_tuning  # noqa: F401  (Rasa per-turn overhead; see the module)
@@ -171,8 +171,10 @@ def event_row(sender_id: str, event: Event) -> dict[str, Any]:
 class Saved:
     """What this process knows of a call after saving it: the tracker saved (never changed
     afterwards: Rasa builds a new tracker object for every turn), the newest event id the
-    database held for the call right after the save, and how many events of the tracker the
-    database holds for the call's latest session (the count Rasa's save queries for)."""
+    database held for the call right after the save, and how many events the database holds
+    for the call's latest session (the count Rasa's save queries for). That count is the
+    length of the saved tracker's latest session, on the assumption Rasa's own save makes:
+    a tracker's first events are the ones already stored."""
 
     tracker: Any
     last_id: int | None
