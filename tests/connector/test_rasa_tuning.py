@@ -146,6 +146,25 @@ def test_every_event_kind_rasa_knows_has_its_own_branch():
     assert {event["event"] for event in sdk_events()} <= set(quick[1])
 
 
+TRACKER_LIKE = {
+    "tracker": {"sender_id": "call/1", "slots": {"customer_name": "Zoë", "n": 1e-07},
+                "events": [{"event": "user", "text": "a haircut", "timestamp": 0.30000000000000004,
+                            "parse_data": {"intent": {"name": "book", "confidence": 0.9}}}]},
+    "domain": {"responses": {"utter_ask": [{"text": "what's your email? é/ü"}]}},
+}  # fmt: skip
+
+
+def test_the_json_encoder_gives_json_dumps_values():
+    import json
+    import math
+
+    assert json.loads(rasa_tuning.encode_json(TRACKER_LIKE)) == TRACKER_LIKE
+    assert json.loads(rasa_tuning.encode_json({1: [True, None]})) == {"1": [True, None]}
+    assert math.isnan(json.loads(rasa_tuning.encode_json(float("nan"))))
+    with pytest.raises(TypeError):
+        rasa_tuning.encode_json({"when": object()})
+
+
 def test_action_server_calls_share_one_kept_connection_per_loop():
     """Rasa's `EndpointConfig.request`, against a real local HTTP server: calls on one event
     loop reuse one connection; the session survives each call; headers and auth are Rasa's."""
@@ -161,7 +180,8 @@ def test_action_server_calls_share_one_kept_connection_per_loop():
     async def webhook(request: web.Request) -> web.Response:
         peers.append(request.transport.get_extra_info("peername"))
         seen_headers.append(dict(request.headers))
-        return web.json_response({"events": [], "echo": (await request.json())["n"]})
+        body = await request.json()
+        return web.json_response({"events": [], "echo": body["n"], "body": body})
 
     async def run(endpoint_for) -> list:
         app = web.Application()
@@ -173,10 +193,12 @@ def test_action_server_calls_share_one_kept_connection_per_loop():
         port = site._server.sockets[0].getsockname()[1]
         try:
             endpoint = endpoint_for(f"http://127.0.0.1:{port}/webhook")
-            answers = [await endpoint.request(json={"n": n}, method="post") for n in range(3)]
+            answers = [await endpoint.request(json={"n": n, **TRACKER_LIKE}, method="post")
+                       for n in range(3)]  # fmt: skip
             kept = [session for loop, _, session in rasa_tuning._sessions.values()
                     if loop is asyncio.get_running_loop()]  # fmt: skip
             assert len(kept) == 1 and not kept[0].closed  # lent, not closed, by each call
+            assert kept[0]._json_serialize is rasa_tuning.encode_json
             await rasa_tuning.close_kept_sessions()
             assert kept[0].closed
             return answers
@@ -187,6 +209,7 @@ def test_action_server_calls_share_one_kept_connection_per_loop():
                                           basic_auth={"username": "u", "password": "p"})
     answers = asyncio.run(run(endpoint))
     assert [a["echo"] for a in answers] == [0, 1, 2]
+    assert answers[0]["body"] == {"n": 0, **TRACKER_LIKE}  # what json.dumps would have sent
     assert len(set(peers)) == 1  # one connection for three calls (Rasa's own opened three)
     assert seen_headers[0]["X-Test"] == "1"
     assert seen_headers[0]["Authorization"] == "Basic " + base64.b64encode(b"u:p").decode()
