@@ -180,6 +180,8 @@ def kept_session(endpoint: EndpointConfig) -> Any:
     key = (id(loop), id(endpoint))
     kept = _sessions.get(key)
     if kept is None or kept[2].closed:
+        for gone in [k for k, (other, _, _) in _sessions.items() if other.is_closed()]:
+            del _sessions[gone]  # a finished loop (tests run many): its session went with it
         auth = None
         if endpoint.basic_auth:
             auth = aiohttp.BasicAuth(endpoint.basic_auth["username"],
@@ -195,8 +197,9 @@ def kept_session(endpoint: EndpointConfig) -> Any:
 
 
 def encode_json(value: Any) -> str:
-    """`json.dumps(value)`, in C: the same JSON values (NaN included), and the same TypeError
-    for what JSON cannot hold; anything else ujson refuses is left to `json.dumps`."""
+    """`json.dumps(value)`, in C: for plain data (what Rasa sends) the same JSON values, NaN
+    included, and a TypeError for an object JSON cannot hold; numbers ujson cannot encode (ints
+    past 64 bits) are left to `json.dumps`."""
     try:
         return ujson.dumps(value, escape_forward_slashes=False)
     except (OverflowError, ValueError):
@@ -205,7 +208,8 @@ def encode_json(value: Any) -> str:
 
 async def close_kept_sessions(*_: Any) -> None:
     """A Sanic `after_server_stop` listener: closes the kept sessions, each on its own loop
-    (the turn thread's still runs), so none is reported unclosed at exit."""
+    (the turn thread's still runs), so none is reported unclosed at exit. A loop too busy to
+    close its session within 2 s does not hold up the stop."""
     here = asyncio.get_running_loop()
     for key, (loop, _, session) in list(_sessions.items()):
         del _sessions[key]
@@ -213,7 +217,10 @@ async def close_kept_sessions(*_: Any) -> None:
             await session.close()
         elif loop.is_running():
             done = asyncio.run_coroutine_threadsafe(session.close(), loop)
-            await asyncio.wrap_future(done)
+            try:
+                await asyncio.wait_for(asyncio.wrap_future(done), timeout=2)
+            except asyncio.TimeoutError:
+                logger.warning("an action server session was left open at stop")
 
 
 async def settle_heap(*_: Any) -> None:

@@ -1,4 +1,5 @@
-"""The cached action-response validator judges every response exactly as Rasa's own does."""
+"""connector/rasa_tuning.py changes what Rasa 3.6 costs, not what it does: action responses are
+judged as Rasa judges them, events resolve as in Rasa, action calls send what Rasa sends."""
 
 from __future__ import annotations
 
@@ -217,3 +218,27 @@ def test_action_server_calls_share_one_kept_connection_per_loop():
     peers.clear()
     asyncio.run(run(endpoint))  # a new loop (and endpoint): a session of its own
     assert len(set(peers)) == 1
+
+
+def test_a_session_kept_on_another_running_loop_is_closed_on_that_loop():
+    """The turn thread's loop keeps its own session; the server's stop closes it there."""
+    import asyncio
+
+    from connector.turn_loop import TurnLoop
+    from rasa.utils.endpoints import EndpointConfig
+
+    turns = TurnLoop(name="test-turns")
+    endpoint = EndpointConfig("http://127.0.0.1:9/webhook")
+
+    async def lend() -> Any:
+        async with endpoint.session() as session:
+            return session
+
+    async def stop() -> Any:
+        kept = asyncio.run_coroutine_threadsafe(lend(), turns.loop).result(timeout=5)
+        assert not kept.closed
+        await rasa_tuning.close_kept_sessions()
+        return kept
+
+    assert asyncio.run(stop()).closed
+    assert not any(loop is turns.loop for loop, _, _ in rasa_tuning._sessions.values())
