@@ -422,8 +422,13 @@ class CallSession:
                 await self._nudge(event.response_id, "reminder", nudges.reminder_line)
                 return
             if event.unheard is not None and event.unheard in self.processed:
-                await self._in_rasa(undo_last_message(self.agent, self.call_id,
-                                                      self.processed[event.unheard]))
+                try:
+                    await self._in_rasa(undo_last_message(self.agent, self.call_id,
+                                                          self.processed[event.unheard]))
+                except Exception as error:  # the turn below still answers (or apologises)
+                    metrics.ERRORS.labels(kind="undo_failed").inc()
+                    logger.error("call %s: could not undo the unheard turn %s (%s)",
+                                 self.call_id, event.unheard, type(error).__name__)  # fmt: skip
             text = event.caller_text
             if is_unintelligible(text):
                 await self._nudge(event.response_id, "unintelligible", nudges.say_again_line)

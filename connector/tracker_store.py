@@ -15,6 +15,15 @@ before use, and retries a read or a save that failed on a lost connection for a 
 (`TRACKER_STORE_RETRY_SECONDS`, default 5), waiting with asyncio so the event loop, and with it
 every other call's pings, goes on meanwhile.
 
+A database down for longer than that must not cost the conversation either. Rasa's fail-safe
+wrapper answers a failed read with "no such conversation", so each turn during the outage ran on
+a new, empty conversation (the caller's "pia at example dot com" answered as if the call had just
+begun) and was saved nowhere but in memory. For this store the wrapper lets a failed read fail
+the turn instead: the Retell channel says its "something went wrong, could you say that again?"
+and nothing runs on an empty conversation; once the database is back, the call goes on where it
+was (tests/faults/test_postgres_restart.py). Saves keep Rasa's fail-safe path: the caller has
+heard the turn's answer by then, and the error is logged.
+
 Configured in `endpoints.yml` as `type: connector.tracker_store.StrictSQLTrackerStore`; the URL
 comes from `TRACKER_STORE_URL` (any SQLAlchemy URL), default SQLite under the repository's `var/`.
 
@@ -37,7 +46,7 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, Iterable, TypeVar
 
 import sqlalchemy as sa
-from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
+from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
@@ -325,3 +334,25 @@ class StrictSQLTrackerStore(SQLTrackerStore):
         """The tracker this process saved last for `sender_id`, if still kept (else None)."""
         kept = self._recent.get(sender_id)
         return kept.tracker if kept is not None else None
+
+
+_failsafe_retrieve = FailSafeTrackerStore.retrieve
+_failsafe_retrieve_full = FailSafeTrackerStore.retrieve_full_tracker
+
+
+async def _retrieve_or_fail(self: FailSafeTrackerStore, sender_id: str) -> Any:
+    """`FailSafeTrackerStore.retrieve`, except that a read of this store that failed (after its
+    retries) raises instead of answering "no such conversation" (see the module docstring)."""
+    if isinstance(self._tracker_store, StrictSQLTrackerStore):
+        return await self._tracker_store.retrieve(sender_id)
+    return await _failsafe_retrieve(self, sender_id)
+
+
+async def _retrieve_full_or_fail(self: FailSafeTrackerStore, sender_id: str) -> Any:
+    if isinstance(self._tracker_store, StrictSQLTrackerStore):
+        return await self._tracker_store.retrieve_full_tracker(sender_id)
+    return await _failsafe_retrieve_full(self, sender_id)
+
+
+FailSafeTrackerStore.retrieve = _retrieve_or_fail  # type: ignore[method-assign]
+FailSafeTrackerStore.retrieve_full_tracker = _retrieve_full_or_fail  # type: ignore[method-assign]

@@ -294,3 +294,43 @@ def test_lines_from_the_turn_thread_arrive_in_order_before_the_close():
     frames = responses(sent, 1)
     assert [f["content"] for f in frames[:-1]] == [line + " " for line in lines]
     assert frames[-1]["content"] == "" and frames[-1]["content_complete"] is True
+
+
+def test_an_undo_that_fails_still_answers_the_repeat():
+    """The caller goes on before hearing our reply, so the older turn is undone first; when that
+    cannot be done (the lock store is down), the newer request is still answered and closed."""
+
+    class DownLockStore:
+        def lock(self, *_, **__):
+            raise ConnectionError("lock store unreachable")
+
+    class Agent:
+        processor = object()
+        lock_store = DownLockStore()
+        tracker_store = None
+
+    heard: list[str] = []
+
+    async def answer(message):
+        heard.append(message.text)
+        await message.output_channel.send_text_message(message.sender_id, f"got {message.text}")
+
+    async def call() -> list[dict]:
+        ws, fake = MemorySocket(), FakeRetell()
+        session = CallSession(ws, fake.call_id, answer, Agent(),
+                              RetellSettings(call_details_wait=0.01))  # fmt: skip
+        running = asyncio.ensure_future(session.run())
+        await asyncio.sleep(0.1)
+        await ws.inbox.put(fake.caller_says("my name is mike")[1])
+        await asyncio.sleep(0.1)
+        await ws.inbox.put(fake.caller_says("my name is mike trump", revise_last=True)[1])
+        await asyncio.sleep(0.2)
+        await ws.inbox.put(None)
+        await asyncio.wait_for(running, 5)
+        return ws.sent
+
+    sent = asyncio.run(call())
+    assert heard[-1] == "my name is mike trump", heard
+    frames = responses(sent, 2)
+    assert frames[0]["content"].startswith("got my name is mike trump")
+    assert frames[-1]["content_complete"] is True

@@ -91,3 +91,30 @@ def test_sqlite_connections_are_pooled_so_the_log_stays_open(store):
         first = connection.connection.dbapi_connection
     with store.engine.connect() as connection:
         assert connection.connection.dbapi_connection is first
+
+
+def test_a_failed_read_fails_the_turn_instead_of_starting_the_call_afresh(store):
+    """Rasa's fail-safe wrapper answers a failed read with None (a new, empty conversation);
+    around this store the error reaches the turn, which apologises (test_postgres_restart.py).
+    Other stores keep Rasa's behaviour."""
+    from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    asyncio.run(store.save(DialogueStateTracker.from_events("call-down", [])))
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE events")  # every read now fails, not transiently
+    wrapped = FailSafeTrackerStore(store)
+    with pytest.raises(sa.exc.OperationalError):
+        asyncio.run(wrapped.retrieve("call-other"))
+    with pytest.raises(sa.exc.OperationalError):
+        asyncio.run(wrapped.retrieve_full_tracker("call-other"))
+
+    class Broken(SQLTrackerStore):  # Rasa's own SQL store, not ours
+        def __init__(self) -> None:
+            self.domain = store.domain
+            self.event_broker = None
+
+        async def retrieve(self, sender_id):
+            raise RuntimeError("down")
+
+    assert asyncio.run(FailSafeTrackerStore(Broken()).retrieve("call-other")) is None

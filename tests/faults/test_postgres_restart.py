@@ -1,6 +1,7 @@
 """Postgres restarted mid-call, under both the tracker store and the bookings: the turn in flight
 apologises or completes, the next turn works, and the bookings table holds exactly the bookings
-the caller was told about, none lost, none doubled.
+the caller was told about, none lost, none doubled. Down for longer than the tracker store
+retries, a turn apologises instead of running on an empty conversation, and the form goes on.
 
 This module runs its own server pair on a PRIVATE Postgres cluster (private_postgres.py), never
 the machine's shared one, which other tests and people use. Rasa reaches the action server
@@ -62,17 +63,25 @@ def assistant(postgres, tmp_path_factory: pytest.TempPathFactory):
         yield running
 
 
+async def in_background(action) -> None:
+    """A blocking step (pg_ctl) off the loop, so the call's pings are answered meanwhile."""
+    await asyncio.get_running_loop().run_in_executor(None, action)
+
+
+async def at_the_email_question(assistant, name: str):
+    """A call that has asked for a haircut and given `name`: the form now asks for the email."""
+    sim = await open_call(assistant)
+    assert "your name" in (await sim.say("i'd like to book a haircut")).text
+    assert "email" in (await sim.say(name)).text
+    return sim
+
+
 def test_a_postgres_restart_mid_call_loses_and_doubles_nothing(assistant, postgres):
     told: list[str] = []  # the confirmation codes the caller heard
 
-    async def in_background(action) -> None:
-        await asyncio.get_running_loop().run_in_executor(None, action)
-
     async def call():
-        sim = await open_call(assistant)
+        sim = await at_the_email_question(assistant, "pia lund")
         try:
-            assert "your name" in (await sim.say("i'd like to book a haircut")).text
-            assert "email" in (await sim.say("pia lund")).text
 
             # 1. Between turns: every pooled connection is now dead.
             postgres.restart()
@@ -125,4 +134,39 @@ def test_a_postgres_restart_mid_call_loses_and_doubles_nothing(assistant, postgr
     assert "You're all set for Friday, December 4th at 11 AM" in done, done
     rows = [(b["code"], b["name"], b["status"]) for b in assistant.bookings()]
     assert sorted(rows) == sorted((code, "Pia Lund", "confirmed") for code in told), (rows, told)
+    assert not fake.errors, fake.errors
+
+
+def test_a_database_down_past_the_retry_window_apologises_and_keeps_the_conversation(
+    assistant, postgres
+):
+    """Down for longer than the tracker store retries (5 s): the turn is not answered on a new,
+    empty conversation (Rasa's fail-safe wrapper made it one); the caller hears that something
+    went wrong, and once the database is back the booking goes on with the name it had."""
+
+    async def call():
+        sim = await at_the_email_question(assistant, "noor haddad")
+        try:
+            await in_background(postgres.stop)
+            try:
+                rid = await sim.send_line("noor at example dot com")
+                down = await sim.response(rid, 30)
+            finally:
+                await in_background(postgres.start)
+            again = await sim.say("noor at example dot com")
+            return rid, down, again, sim.fake
+        finally:
+            await sim.close()
+
+    rid, down, again, fake = run(call(), timeout=120)
+    print(f"\nheard with the database down: {down.text!r}; after: {again.text!r}")
+    assert down.complete
+    assert "something went wrong on my side" in down.text, down.text
+    # The form kept its place: the email is taken and the day comes next, for the same name.
+    assert "What day would you like to come in?" in again.text, again.text
+    tracker = assistant.tracker(fake.call_id)
+    slots = tracker["slots"]
+    assert slots["customer_name"] == "Noor Haddad", slots
+    assert slots["email"] == "noor@example.com", slots
+    assert f"call {fake.call_id}: turn {rid} failed" in assistant.log("rasa").read_text()
     assert not fake.errors, fake.errors
