@@ -21,8 +21,10 @@ a new, empty conversation (the caller's "pia at example dot com" answered as if 
 begun) and was saved nowhere but in memory. For this store the wrapper lets a failed read fail
 the turn instead: the Retell channel says its "something went wrong, could you say that again?"
 and nothing runs on an empty conversation; once the database is back, the call goes on where it
-was (tests/faults/test_postgres_restart.py). Saves keep Rasa's fail-safe path: the caller has
-heard the turn's answer by then, and the error is logged.
+was (tests/faults/test_postgres_restart.py). A save that fails past the retries comes after the
+caller has heard the turn's answer: the unsaved tracker is kept, the call's next read goes on from
+it (while the database holds nothing newer for the call) and the next save writes both turns;
+before, the next turn ran on the older state and asked again for what the caller had just said.
 
 Configured in `endpoints.yml` as `type: connector.tracker_store.StrictSQLTrackerStore`; the URL
 comes from `TRACKER_STORE_URL` (any SQLAlchemy URL), default SQLite under the repository's `var/`.
@@ -183,11 +185,24 @@ class Saved:
     database held for the call right after the save, and how many events the database holds
     for the call's latest session (the count Rasa's save queries for). That count is the
     length of the saved tracker's latest session, on the assumption Rasa's own save makes:
-    a tracker's first events are the ones already stored."""
+    a tracker's first events are the ones already stored. After a save that failed (the
+    database down past the retries) the tracker is the unsaved one and the id and count are
+    still those of the last save that landed: its events past `stored` are not written yet."""
 
     tracker: Any
     last_id: int | None
     stored: int
+
+
+def continues(kept: Saved | None, tracker: Any) -> bool:
+    """Whether `tracker` is `kept`'s call plus new events in the same session: then the database
+    holds `kept.stored` of its latest session's events (as long as its newest id is unchanged)."""
+    if kept is None or kept.last_id is None:
+        return False
+    events = list(tracker.events)
+    return len(events) >= kept.stored and not any(
+        isinstance(event, SessionStarted) for event in events[kept.stored:]
+    )
 
 
 class StrictSQLTrackerStore(SQLTrackerStore):
@@ -288,12 +303,25 @@ class StrictSQLTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: Any) -> None:
         kept = self._recent.pop(tracker.sender_id, None)  # until this save is known to have landed
-        last_id = await self._retrying("a save", lambda: self._save(tracker, kept))
+        try:
+            last_id = await self._retrying("a save", lambda: self._save(tracker, kept))
+        except sa.exc.DBAPIError as error:
+            if is_transient(error) and continues(kept, tracker):
+                # The caller has heard this turn. Kept with what the database still holds (its
+                # newest id and count), so the next read goes on from it as long as nothing
+                # else wrote, and the next save writes this turn's events with its own.
+                self._keep(Saved(tracker, kept.last_id, kept.stored))  # type: ignore[union-attr]
+                logger.error("tracker store: call %s: a turn could not be saved; kept in memory "
+                             "and written with the next save", tracker.sender_id)  # fmt: skip
+            raise
         # Kept for the next read and save (above, below) and for the Retell channel's per-turn
         # summary (route, slots changed), which would otherwise read the call again.
-        self._recent[tracker.sender_id] = Saved(tracker, last_id,
-                                                len(latest_session(tracker.events)))  # fmt: skip
-        self._recent.move_to_end(tracker.sender_id)
+        self._keep(Saved(tracker, last_id, len(latest_session(tracker.events))))
+
+    def _keep(self, saved: Saved) -> None:
+        sender_id = saved.tracker.sender_id
+        self._recent[sender_id] = saved
+        self._recent.move_to_end(sender_id)
         while len(self._recent) > RECENT_TRACKERS:
             self._recent.popitem(last=False)
 

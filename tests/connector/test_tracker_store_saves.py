@@ -13,7 +13,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from connector.tracker_store import StrictSQLTrackerStore, event_row
+from connector.tracker_store import Saved, StrictSQLTrackerStore, continues, event_row
 
 DOMAIN = Domain.load(str(Path(__file__).resolve().parents[2] / "rasa_project" / "domain.yml"))
 COLUMNS = ("sender_id", "type_name", "timestamp", "intent_name", "action_name", "data")
@@ -134,3 +134,77 @@ def test_a_row_is_rasas_row_for_the_event():
     assert event_row("c", user)["action_name"] is None
     assert event_row("c", action)["action_name"] == "action_listen"
     assert event_row("c", action)["type_name"] == "action"
+
+
+
+def save_fails(store: StrictSQLTrackerStore, sender: str, monkeypatch) -> DialogueStateTracker:
+    """A call with one saved turn, then a turn (the email) whose save fails past the retries, as
+    with the database down. Returns the tracker of the saved turn."""
+    monkeypatch.setattr(store, "retry_seconds", 0.3)
+    saved = DialogueStateTracker.from_events(sender, [ActionExecuted("action_listen")],
+                                             slots=DOMAIN.slots)  # fmt: skip
+    turn(saved, "my name is pia", "customer_name", "Pia")
+    asyncio.run(store.save(saved))
+    heard = asyncio.run(store.retrieve(sender))
+    turn(heard, "pia at example dot com", "email", "pia@example.com")
+
+    async def down(*_):
+        raise sa.exc.OperationalError("INSERT", {}, Exception("server closed the connection"))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(store, "_save", down)
+        with pytest.raises(sa.exc.OperationalError):
+            asyncio.run(store.save(heard))
+    return saved
+
+
+def test_a_turn_whose_save_failed_is_written_with_the_next_save(stores, tmp_path, monkeypatch):
+    """The database down past the retries at the end of a turn the caller has heard: the turn is
+    kept, the next read goes on from it, and the next save writes it too (once)."""
+    ours, _ = stores
+    save_fails(ours, "call-gap", monkeypatch)
+    after = asyncio.run(ours.retrieve("call-gap"))
+    assert after.get_slot("email") == "pia@example.com"  # the unsaved turn, not the older state
+    turn(after, "saturday", "booking_date", "2026-12-05")
+    asyncio.run(ours.save(after))
+
+    # What a restarted server reads: every turn, each event once.
+    again = StrictSQLTrackerStore(domain=DOMAIN, url=f"sqlite:///{tmp_path / 'ours.db'}",
+                                  wait_seconds=1)  # fmt: skip
+    try:
+        read = asyncio.run(again.retrieve("call-gap"))
+    finally:
+        again.engine.dispose()
+    texts = [e.text for e in read.events if isinstance(e, UserUttered)]
+    assert texts == ["my name is pia", "pia at example dot com", "saturday"]
+    assert (read.get_slot("customer_name"), read.get_slot("email"),
+            read.get_slot("booking_date")) == ("Pia", "pia@example.com", "2026-12-05")  # fmt: skip
+
+
+def test_an_unsaved_turn_gives_way_to_a_newer_write(stores, monkeypatch):
+    """Another process wrote the call after the failed save: the database is read, as Rasa does."""
+    ours, _ = stores
+    saved = save_fails(ours, "call-other", monkeypatch)
+    other = DialogueStateTracker.from_events("call-other", list(saved.events),
+                                             slots=DOMAIN.slots)  # fmt: skip
+    turn(other, "noor at example dot com", "email", "noor@example.com")
+    with ours.engine.begin() as connection:  # a replica's write, behind this process's back
+        connection.execute(ours._events.insert(), [
+            event_row("call-other", event) for event in list(other.events)[len(saved.events):]
+        ])  # fmt: skip
+    assert asyncio.run(ours.retrieve("call-other")).get_slot("email") == "noor@example.com"
+
+
+def test_only_a_continuation_in_the_same_session_is_kept_unsaved():
+    saved = DialogueStateTracker.from_events("call-c", [ActionExecuted("action_listen")])
+    turn(saved, "my name is pia", "customer_name", "Pia")
+    stored = len(saved.events)
+    same = DialogueStateTracker.from_events("call-c", list(saved.events))
+    turn(same, "pia at example dot com", "email", "pia@example.com")
+    assert continues(Saved(saved, 7, stored), same)
+    assert not continues(None, same)  # nothing saved before: the database knows best
+    assert not continues(Saved(saved, None, stored), same)  # the id after that save is unknown
+    new_session = DialogueStateTracker.from_events("call-c", list(saved.events))
+    new_session.update(SessionStarted())
+    turn(new_session, "hello again", "email", "pia@example.com")
+    assert not continues(Saved(saved, 7, stored), new_session)  # the stored count is another's

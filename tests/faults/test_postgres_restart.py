@@ -1,7 +1,8 @@
 """Postgres restarted mid-call, under both the tracker store and the bookings: the turn in flight
 apologises or completes, the next turn works, and the bookings table holds exactly the bookings
 the caller was told about, none lost, none doubled. Down for longer than the tracker store
-retries, a turn apologises instead of running on an empty conversation, and the form goes on.
+retries, a turn apologises instead of running on an empty conversation, and the form goes on;
+a turn whose save failed is written with the next one.
 
 This module runs its own server pair on a PRIVATE Postgres cluster (private_postgres.py), never
 the machine's shared one, which other tests and people use. Rasa reaches the action server
@@ -170,3 +171,35 @@ def test_a_database_down_past_the_retry_window_apologises_and_keeps_the_conversa
     assert slots["email"] == "noor@example.com", slots
     assert f"call {fake.call_id}: turn {rid} failed" in assistant.log("rasa").read_text()
     assert not fake.errors, fake.errors
+
+
+def test_a_turn_whose_save_failed_is_not_forgotten(assistant, postgres):
+    """Postgres goes down while a turn is in flight and stays down past the tracker store's
+    retries: the caller has heard the answer, and once the database is back the next turn goes on
+    from that answer (the email is not asked for again) and the call is stored whole."""
+
+    async def call():
+        sim = await at_the_email_question(assistant, "lena berg")
+        try:
+            assistant.proxy.delays["validate_booking_form"] = 1.5
+            try:
+                rid = await sim.send_line("lena at example dot com")
+                await asyncio.sleep(0.5)  # the turn has read the call; its action is held
+                await in_background(postgres.stop)
+                answered = await sim.response(rid, 30)
+            finally:
+                assistant.proxy.delays.clear()
+                await asyncio.sleep(6)  # past the retries of the turn's save
+                await in_background(postgres.start)
+            nxt = await sim.say("saturday")
+            return answered, nxt, sim.fake
+        finally:
+            await sim.close()
+
+    answered, nxt, fake = run(call(), timeout=120)
+    print(f"\nheard: {answered.text!r}, then {nxt.text!r}")
+    assert "What day would you like to come in?" in answered.text, answered.text
+    assert "email" not in nxt.text.lower(), nxt.text
+    slots = assistant.tracker(fake.call_id)["slots"]
+    assert (slots["email"], slots["booking_date"]) == ("lena@example.com", "2026-12-05"), slots
+    assert f"call {fake.call_id}: a turn could not be saved" in assistant.log("rasa").read_text()
