@@ -166,7 +166,8 @@ class BookingStore:
         self, url: str, *, pool_size: int | None = None, max_overflow: int | None = None
     ) -> None:
         self._sqlite = make_url(url).get_backend_name() == "sqlite"
-        options: dict[str, Any] = {"future": True}
+        # Errors and logs name the statement, never its values (names, emails, phone numbers).
+        options: dict[str, Any] = {"future": True, "hide_parameters": True}
         if self._sqlite:
             options["connect_args"] = {"timeout": 30}  # busy timeout: writers queue
         else:

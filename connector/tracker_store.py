@@ -142,8 +142,11 @@ def engine_kwargs(url: sa.engine.URL) -> dict[str, Any]:
     file NullPool: a new connection per read or save, and with write-ahead logging (below) the
     last connection's close checkpoints and deletes the log, so every save rebuilt it. Pooled
     connections keep it open; they are shared between threads (the turn thread and Sanic's),
-    one user at a time, which the pool guarantees."""
+    one user at a time, which the pool guarantees. A failed statement's error (logged by Rasa's
+    fail-safe wrapper and by the turn) names the statement, never its values: the events hold
+    what callers said, emails and phone numbers included."""
     kwargs = create_engine_kwargs(url)
+    kwargs["hide_parameters"] = True
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         kwargs.update(poolclass=sa.pool.QueuePool, pool_size=5, max_overflow=10,
                       connect_args={"check_same_thread": False})  # fmt: skip

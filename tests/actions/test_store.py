@@ -293,3 +293,15 @@ def test_store_from_env_caches_per_url(monkeypatch: pytest.MonkeyPatch, sqlite_u
 def test_default_url_is_under_var() -> None:
     assert store_module.default_url().startswith("sqlite:///")
     assert store_module.default_url().endswith("/var/bookings.db")
+
+
+def test_a_failed_statement_does_not_name_its_values(store: BookingStore) -> None:
+    import sqlalchemy as sa
+
+    with pytest.raises(sa.exc.DBAPIError) as failed:
+        with store._engine.begin() as connection:
+            connection.execute(sa.text("INSERT INTO no_such_table VALUES (:email)"),
+                               {"email": "jane@example.com"})  # fmt: skip
+    # SQLAlchemy no longer appends the values; Postgres may still quote a failing statement's
+    # line (psycopg2 binds values into the text), which names no values on a lost connection.
+    assert "no_such_table" in str(failed.value) and "SQL parameters hidden" in str(failed.value)

@@ -118,3 +118,13 @@ def test_a_failed_read_fails_the_turn_instead_of_starting_the_call_afresh(store)
             raise RuntimeError("down")
 
     assert asyncio.run(FailSafeTrackerStore(Broken()).retrieve("call-other")) is None
+
+
+def test_a_failed_statement_does_not_put_what_callers_said_in_the_logs(store):
+    with pytest.raises(sa.exc.DBAPIError) as failed:
+        with store.engine.begin() as connection:
+            connection.execute(sa.text("INSERT INTO no_such_table VALUES (:data)"),
+                               {"data": '{"text": "pia@example.com"}'})  # fmt: skip
+    assert "no_such_table" in str(failed.value)  # the statement is named
+    assert "pia@example.com" not in str(failed.value)
+    assert "SQL parameters hidden" in str(failed.value)
