@@ -181,15 +181,15 @@ def test_a_turn_whose_save_failed_is_not_forgotten(assistant, postgres):
     async def call():
         sim = await at_the_email_question(assistant, "lena berg")
         try:
-            assistant.proxy.delays["validate_booking_form"] = 1.5
+            assistant.proxy.delays["validate_booking_form"] = 2.5
             try:
                 rid = await sim.send_line("lena at example dot com")
                 await asyncio.sleep(0.5)  # the turn has read the call; its action is held
-                await in_background(postgres.stop)
+                await in_background(postgres.stop)  # well before the action's answer and the save
                 answered = await sim.response(rid, 30)
             finally:
                 assistant.proxy.delays.clear()
-                await asyncio.sleep(6)  # past the retries of the turn's save
+                await asyncio.sleep(7)  # past the save's retries (5 s, just after the answer)
                 await in_background(postgres.start)
             nxt = await sim.say("saturday")
             return answered, nxt, sim.fake
