@@ -367,23 +367,20 @@ class StrictSQLTrackerStore(SQLTrackerStore):
         return kept.tracker if kept is not None else None
 
 
-_failsafe_retrieve = FailSafeTrackerStore.retrieve
-_failsafe_retrieve_full = FailSafeTrackerStore.retrieve_full_tracker
+
+def _read_or_fail(name: str) -> Callable[..., Awaitable[Any]]:
+    """`FailSafeTrackerStore.<name>` (a read), except that a read of this store that failed
+    (after its retries) raises instead of answering "no such conversation" (see the module
+    docstring). Other stores keep Rasa's behaviour."""
+    failsafe = getattr(FailSafeTrackerStore, name)
+
+    async def read(self: FailSafeTrackerStore, sender_id: str) -> Any:
+        if isinstance(self._tracker_store, StrictSQLTrackerStore):
+            return await getattr(self._tracker_store, name)(sender_id)
+        return await failsafe(self, sender_id)
+
+    return read
 
 
-async def _retrieve_or_fail(self: FailSafeTrackerStore, sender_id: str) -> Any:
-    """`FailSafeTrackerStore.retrieve`, except that a read of this store that failed (after its
-    retries) raises instead of answering "no such conversation" (see the module docstring)."""
-    if isinstance(self._tracker_store, StrictSQLTrackerStore):
-        return await self._tracker_store.retrieve(sender_id)
-    return await _failsafe_retrieve(self, sender_id)
-
-
-async def _retrieve_full_or_fail(self: FailSafeTrackerStore, sender_id: str) -> Any:
-    if isinstance(self._tracker_store, StrictSQLTrackerStore):
-        return await self._tracker_store.retrieve_full_tracker(sender_id)
-    return await _failsafe_retrieve_full(self, sender_id)
-
-
-FailSafeTrackerStore.retrieve = _retrieve_or_fail  # type: ignore[method-assign]
-FailSafeTrackerStore.retrieve_full_tracker = _retrieve_full_or_fail  # type: ignore[method-assign]
+for _name in ("retrieve", "retrieve_full_tracker"):
+    setattr(FailSafeTrackerStore, _name, _read_or_fail(_name))
