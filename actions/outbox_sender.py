@@ -40,9 +40,10 @@ from email.message import EmailMessage
 from typing import Protocol
 
 from actions import mail, outbox, smtp
-from actions.logsafe import mask_email, scrub
 from actions.profile import BusinessProfile, ProfileError, load_profile
 from actions.store import BookingStore, store_from_env
+from connector import logsafe
+from connector.logsafe import mask_email, scrub
 
 logger = logging.getLogger(__name__)
 
@@ -211,6 +212,7 @@ def settings_from_env(config: smtp.SmtpConfig) -> Settings:
 
 
 def main(argv: list[str] | None = None) -> int:
+    logsafe.install()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     url = os.environ.get("SMTP_URL", "").strip()
     if not url:

@@ -16,8 +16,9 @@ import sys
 from rasa_sdk.__main__ import main_from_args
 from rasa_sdk.endpoint import create_argument_parser
 
-from actions.logsafe import scrub
 from actions.profile import ProfileError, load_profile
+from connector import logsafe
+from connector.logsafe import scrub
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ def preflight() -> int:
 def main(argv: list[str] | None = None) -> None:
     parser = create_argument_parser()
     args = parser.parse_args(argv)
+    logsafe.install()
     if args.actions is None:
         args.actions = "actions"
     code = preflight()

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
-from actions.logsafe import mask_email
+from connector.logsafe import mask_email
 
 PLAIN, STARTTLS, TLS = "smtp", "smtp+starttls", "smtps"
 DEFAULT_PORTS = {PLAIN: 25, STARTTLS: 587, TLS: 465}

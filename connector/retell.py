@@ -46,7 +46,7 @@ from connector.frames import (
     ToolCallResultFrame,
     UpdateOnly,
 )
-from connector import identity, metrics, nudges, rasa_tuning, relay
+from connector import identity, logsafe, metrics, nudges, rasa_tuning, relay
 from connector.settings import SANIC_MAX_FRAME, RetellSettings
 from connector.protocol import (
     CallProtocol,
@@ -61,6 +61,7 @@ from connector.speech_text import for_speech
 from connector.turn_loop import TURNS
 from connector.undo import undo_last_message
 
+logsafe.install()  # with the channel alone (another tracker store), still no caller data in logs
 logger = logging.getLogger(__name__)
 
 _T = TypeVar("_T")

@@ -55,7 +55,11 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.orm import sessionmaker
 
 import connector.rasa_tuning  # noqa: F401  (Rasa per-turn overhead; see the module)
+from connector import logsafe
 
+# The Rasa server loads this store at start (endpoints.yml): from then on no log line of the
+# process carries an email or phone number in clear, a database error's quoted values included.
+logsafe.install()
 logger = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
