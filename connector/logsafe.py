@@ -62,7 +62,10 @@ def _mask_phone_like(match: re.Match[str]) -> str:
     return mask_phone(number)
 
 
-def _scrubbed_record_factory(base: Callable[..., logging.LogRecord]) -> Callable[..., logging.LogRecord]:
+_RecordFactory = Callable[..., logging.LogRecord]
+
+
+def _scrubbed_record_factory(base: _RecordFactory) -> _RecordFactory:
     def make(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = base(*args, **kwargs)
         # The factory runs only for records a logger lets through, so disabled debug lines cost

@@ -371,7 +371,6 @@ class StrictSQLTrackerStore(SQLTrackerStore):
         return kept.tracker if kept is not None else None
 
 
-
 def _read_or_fail(name: str) -> Callable[..., Awaitable[Any]]:
     """`FailSafeTrackerStore.<name>` (a read), except that a read of this store that failed
     (after its retries) raises instead of answering "no such conversation" (see the module
