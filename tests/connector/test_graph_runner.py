@@ -4,8 +4,7 @@ the trained model's NLU and policy predictions, and dask's argument and error se
 from __future__ import annotations
 
 import asyncio
-import os
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from rasa.core.agent import Agent
@@ -18,7 +17,6 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 import connector.retell  # noqa: F401  (what Rasa imports from credentials.yml)
 from connector import rasa_tuning
-from tests.e2e.servers import MODEL, PROJECT
 
 LINES = ["i'd like to book a beard trim", "my name is caller 12 smith", "friday", "3 pm", "yes",
          "no", "is there parking near you", "can i move my appointment to monday",
@@ -27,18 +25,6 @@ LINES = ["i'd like to book a beard trim", "my name is caller 12 smith", "friday"
 
 def test_loading_the_channel_installs_it() -> None:
     assert DaskGraphRunner.run is rasa_tuning.run_graph
-
-
-@pytest.fixture(scope="module")
-def agent() -> Iterator[Agent]:
-    if not MODEL.exists():
-        pytest.fail(f"no trained model at {MODEL}: run the tests with `make test`")
-    here = os.getcwd()
-    os.chdir(PROJECT)  # the model names its spaCy pipeline relative to the project, as Rasa runs
-    try:
-        yield Agent.load(str(MODEL))
-    finally:
-        os.chdir(here)
 
 
 def both(runner: Any, inputs: dict, targets: list[str]) -> tuple[dict, dict]:

@@ -5,11 +5,9 @@ gives, and its prediction graph no longer re-masks and re-assigns the kernels.""
 from __future__ import annotations
 
 import asyncio
-import os
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
-import pytest
 import tensorflow as tf
 from rasa.core.agent import Agent
 from rasa.nlu.classifiers.diet_classifier import DIETClassifier
@@ -18,7 +16,6 @@ from rasa.utils.tensorflow.models import RasaModel
 
 import connector.retell  # noqa: F401  (what Rasa imports from credentials.yml)
 from connector import rasa_tuning
-from tests.e2e.servers import MODEL, PROJECT
 
 LINES = ["i'd like to book a beard trim", "my name is caller 12 smith", "friday at 3 pm", "yes",
          "is there parking near you", "cancel my booking please", "uh", "what about the price "
@@ -28,18 +25,6 @@ LINES = ["i'd like to book a beard trim", "my name is caller 12 smith", "friday 
 def test_loading_the_channel_installs_it() -> None:
     assert RandomlyConnectedDense.call is rasa_tuning.masked_dense_call
     assert RasaModel.load.__func__ is rasa_tuning.load_model  # type: ignore[attr-defined]
-
-
-@pytest.fixture(scope="module")
-def agent() -> Iterator[Agent]:
-    if not MODEL.exists():
-        pytest.fail(f"no trained model at {MODEL}: run the tests with `make test`")
-    here = os.getcwd()
-    os.chdir(PROJECT)  # the model names its spaCy pipeline relative to the project, as Rasa runs
-    try:
-        yield Agent.load(str(MODEL))
-    finally:
-        os.chdir(here)
 
 
 def diet_model(agent: Agent) -> RasaModel:

@@ -1,0 +1,25 @@
+"""The trained model loaded in this process, as Rasa runs it, for the tests that compare our
+tuning of Rasa with Rasa's own behaviour (test_graph_runner, test_masked_kernels)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from rasa.core.agent import Agent
+
+import connector.retell  # noqa: F401  (what Rasa imports from credentials.yml: the tuning)
+from tests.e2e.servers import MODEL, PROJECT
+
+
+@pytest.fixture(scope="session")
+def agent() -> Iterator[Agent]:
+    if not MODEL.exists():
+        pytest.fail(f"no trained model at {MODEL}: run the tests with `make test`")
+    here = os.getcwd()
+    os.chdir(PROJECT)  # the model names its spaCy pipeline relative to the project, as Rasa runs
+    try:
+        yield Agent.load(str(MODEL))
+    finally:
+        os.chdir(here)
