@@ -308,16 +308,20 @@ def masked_dense_call(layer: RandomlyConnectedDense, inputs: Any) -> Any:
     return _original_dense_call(layer, inputs)
 
 
-def mask_kernels_once(model: RasaModel) -> int:
-    """Masks each randomly connected kernel of `model` as its call would, marks the layer so
-    its call skips that step from now on, and returns how many layers it masked."""
-    masked = 0
-    for layer in model._flatten_layers(include_self=False, recursive=True):
-        if isinstance(layer, RandomlyConnectedDense) and layer.kernel_mask is not None:
-            layer.kernel.assign(layer.kernel * layer.kernel_mask)
-            setattr(layer, MASKED, True)
-            masked += 1
-    return masked
+def randomly_connected_layers(model: RasaModel) -> list[RandomlyConnectedDense]:
+    """The layers of `model` whose kernels carry a mask (density under 1)."""
+    return [
+        layer for layer in model._flatten_layers(include_self=False, recursive=True)
+        if isinstance(layer, RandomlyConnectedDense) and layer.kernel_mask is not None
+    ]  # fmt: skip
+
+
+def mask_kernels_once(model: RasaModel) -> None:
+    """Masks each randomly connected kernel of `model` as its call would, and marks the layer so
+    its call skips that step from now on."""
+    for layer in randomly_connected_layers(model):
+        layer.kernel.assign(layer.kernel * layer.kernel_mask)
+        setattr(layer, MASKED, True)
 
 
 def load_model(cls: type[RasaModel], model_file_name: str, model_data_example: Any,

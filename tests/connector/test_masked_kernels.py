@@ -33,11 +33,6 @@ def diet_model(agent: Agent) -> RasaModel:
     return diet.model
 
 
-def masked_layers(model: RasaModel) -> list[RandomlyConnectedDense]:
-    return [layer for layer in model._flatten_layers(include_self=False, recursive=True)
-            if isinstance(layer, RandomlyConnectedDense) and layer.kernel_mask is not None]  # fmt: skip
-
-
 def batches(agent: Agent, model: RasaModel) -> list[Any]:
     """The model's input for each line, as Rasa's parse hands it over."""
     seen: list[Any] = []
@@ -58,7 +53,7 @@ def batches(agent: Agent, model: RasaModel) -> list[Any]:
 
 
 def test_every_kernel_is_masked_once_at_load(agent: Agent) -> None:
-    layers = masked_layers(diet_model(agent))
+    layers = rasa_tuning.randomly_connected_layers(diet_model(agent))
     assert len(layers) >= 10  # the transformer's and the embeddings' (Rasa's default density)
     for layer in layers:
         assert getattr(layer, rasa_tuning.MASKED) is True
@@ -76,7 +71,7 @@ def test_the_prediction_graph_no_longer_assigns_kernels(agent: Agent) -> None:
 
 def test_predictions_are_those_of_rasas_own_masking(agent: Agent) -> None:
     model = diet_model(agent)
-    layers = masked_layers(model)
+    layers = rasa_tuning.randomly_connected_layers(model)
     for batch_in in batches(agent, model):
         ours = model._tf_predict_step(batch_in)
         for layer in layers:  # Rasa's own call: mask and assign on every call
