@@ -55,6 +55,9 @@ kernel times it once, exactly), so a model loaded for prediction has its kernels
 before its prediction function is traced, and those layers then skip the step: the same
 outputs, to the bit. A model loaded to fine-tune (`finetune_mode`) keeps Rasa's behaviour.
 
+Policy predictions: each replayed the whole call's events, several times a turn; a call's replay
+is now kept and continued (connector/past_states.py, with its figures).
+
 Imported for its effect by `connector.retell` and `connector.tracker_store`, the modules Rasa
 loads from credentials.yml and endpoints.yml; `install()` is idempotent.
 """
@@ -83,6 +86,8 @@ from rasa.shared.utils.common import all_subclasses
 from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 from rasa.utils.tensorflow.layers import RandomlyConnectedDense
 from rasa.utils.tensorflow.models import RasaModel
+
+from connector import past_states
 
 logger = logging.getLogger(__name__)
 
@@ -345,6 +350,7 @@ def install() -> None:
     EndpointConfig.session = kept_session  # type: ignore[method-assign]
     RasaModel.load = classmethod(load_model)  # type: ignore[method-assign,assignment]
     RandomlyConnectedDense.call = masked_dense_call  # type: ignore[method-assign]
+    past_states.install()
 
 
 def uninstall() -> None:
@@ -354,6 +360,7 @@ def uninstall() -> None:
     EndpointConfig.session = _original_session  # type: ignore[method-assign]
     RasaModel.load = classmethod(_original_load)  # type: ignore[method-assign,assignment]
     RandomlyConnectedDense.call = _original_dense_call  # type: ignore[method-assign]
+    past_states.uninstall()
 
 
 install()
