@@ -37,6 +37,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from rasa.shared.core.constants import PREVIOUS_ACTION
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
@@ -168,7 +169,7 @@ def run_turn(domain: Domain, replay: Replay, tracker: Any, hide_rule_turn: bool,
         if replay.states:
             domain._substitute_rule_only_user_input(state, replay.states[-1])
         if replay.last_ml_action:
-            state["prev_action"] = replay.last_ml_action
+            state[PREVIOUS_ACTION] = replay.last_ml_action
     replay.states.append(domain._clean_state(state))
 
 

@@ -40,7 +40,7 @@ class RetellSettings:
     ws_secret: str | None = None  # RETELL_WS_SECRET: sockets must present it
     channel_secret: bytes | None = None  # CHANNEL_SECRET: signs caller phone, turn facts, relay
     replica_id: str = "default"  # REPLICA_ID: which RELAY_URLS entry reaches this process
-    turn_thread: bool = True  # Rasa turns on their own thread (turn_loop.py); false: on Sanic's
+    turn_thread: bool = False  # Rasa turns on a thread of their own (turn_loop.py), or Sanic's
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> "RetellSettings":

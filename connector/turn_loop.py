@@ -1,4 +1,4 @@
-"""Rasa's turns on a thread of their own, so the sockets' loop never waits behind them.
+"""Rasa's turns on a thread of their own, so the sockets' loop never waits behind them (opt-in).
 
 Rasa 3.6 runs NLU and the policies synchronously inside its coroutines: while a turn computes,
 the event loop it runs on does nothing else. On Sanic's loop that meant every ping, every frame
@@ -10,6 +10,16 @@ dedicated thread with its own event loop. The socket loop keeps the protocol: fr
 the writer, the relay. Python's GIL still serialises the Python parts, but it is handed over at
 least every few milliseconds (`sys.getswitchinterval`), so the socket loop gets its turn within
 milliseconds instead of after the whole queue; TensorFlow and database I/O release it.
+
+Off by default (`RETELL_TURN_THREAD=1` turns it on). It keeps pings answered past the knee (at
+400 calls on one process: ping p99 67 ms against 1.0 s on Sanic's loop, every call kept against
+373 of 400), but below it, where a deployment should run, it costs more than it saves: every
+frame that wakes the socket loop while a turn computes is a GIL hand-over between the threads,
+and Retell's pings alone (one per call every 2 s) raised the turn thread's CPU by a third at 100
+calls (23.8 -> 31.2 % of a core; per-thread CPU, pings off and on). On one machine, Sanic's
+loop answered 200 calls at 1.13x the REST floor's first-frame p50 measured in the same run (the
+thread: 1.19-1.41x in four runs) and 300 calls with a first-frame p99 of 278 ms (the thread
+passed 500 ms at 200).
 
 One thread, not a pool: turns were serialised on one loop before and still are (conversation
 locks, tracker saves and the in-memory lock store then see one thread, as in stock Rasa).

@@ -7,9 +7,10 @@ import pytest
 from connector.settings import RetellSettings
 
 
-def test_turns_run_on_their_own_thread_unless_turned_off(monkeypatch):
+def test_turns_run_on_sanics_loop_unless_given_their_own_thread(monkeypatch):
     monkeypatch.delenv("RETELL_TURN_THREAD", raising=False)
-    assert RetellSettings.from_credentials({}).turn_thread is True
+    assert RetellSettings.from_credentials({}).turn_thread is False
+    assert RetellSettings.from_credentials({"turn_thread": True}).turn_thread is True
     assert RetellSettings.from_credentials({"turn_thread": False}).turn_thread is False
     monkeypatch.setenv("RETELL_TURN_THREAD", "0")
     assert RetellSettings.from_credentials({"turn_thread": True}).turn_thread is False
