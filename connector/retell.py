@@ -3,10 +3,12 @@
 Retell dials `/webhooks/retell/llm-websocket/<call_id>`, one socket per call. Per socket:
 one reader loop (frames → `CallProtocol` events), one writer task (every frame goes through one
 queue, so a pong never waits behind a turn and frames never interleave), and turn tasks that run
-one Rasa turn at a time. The turns themselves run on the process's turn thread (`turn_loop.py`),
-so NLU and policies never hold up the sockets' loop: pings, frames and relayed sentences of all
-calls. Each action's messages go out as soon as the action ends (Rasa's processor sends them
-then); every response we start is closed with `content_complete`.
+one Rasa turn at a time. The turns run on Sanic's loop, as stock Rasa's (a ping waits for the turn
+steps ready before it, never for a whole turn), or with `turn_thread` on the process's turn thread
+(`turn_loop.py`), where NLU and policies never hold up the sockets' loop, at the cost of GIL
+hand-overs (see turn_loop.py for when each wins). Each action's messages go out as soon as the
+action ends (Rasa's processor sends them then); every response we start is closed with
+`content_complete`.
 
 Supersession (barge-in): a newer request makes the older id stale, and the protocol drops all
 output for it. The Rasa turn itself is never cancelled (the tracker is saved only at its end).
@@ -193,7 +195,8 @@ class RetellOutput(OutputChannel):
             logger.exception("call %s: output failed", self.session.call_id)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        # Rasa calls this on the turn thread; the call's protocol state lives on the socket loop.
+        # Rasa calls this on its turn's loop (the turn thread's, with `turn_thread`); the call's
+        # protocol state lives on the socket loop.
         # The line is handed over and the turn goes on without waiting for the loop: lines and
         # the turn's end reach the loop through the same FIFO (`call_soon_threadsafe`), so they
         # are handled in the order they happened.
