@@ -10,8 +10,10 @@ average (uniformly jittered ±40 %), calls starting at random within the first t
 turn: request → first frame and → closing frame (Retell), request → answer (REST, the floor:
 Rasa's own channel, same conversations, same load). Also: ping answer times on every socket (the
 simulator pings every 2 s, as Retell does), CPU and peak memory of the Rasa server and the action
-server, the saturation point (the first level whose first-frame p99 leaves 500 ms) and, with
-Postgres and Redis at hand, the top level again on two Rasa replicas (`--replicas 2`).
+server, the saturation point (the first level whose first-frame p99 leaves 500 ms: when none
+of the levels reaches it, 100 calls more at a time up to `--probe-to`, 400 by default) and,
+with Postgres and Redis at hand, that level (else the top one) again on two Rasa replicas
+(`--replicas 2`): whether a second process lifts it.
 
 Writes bench/results/load.json and bench/results/load.png (latency against concurrency, ours
 and the floor). The simulated callers run in this process, on the same 2 cores as the servers:
@@ -270,13 +272,35 @@ def plot(results: dict, path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
+SATURATION_MS = 500.0  # the first-frame p99 that marks saturation
+
+
+def saturation_point(rows: list[dict]) -> int | None:
+    """The fewest calls at which our first-frame p99 (form turns) left SATURATION_MS."""
+    over = [r["calls"] for r in rows if r["channel"] == "retell"
+            and (r["first_frame_ms"]["form"]["p99"] or 0) > SATURATION_MS]  # fmt: skip
+    return min(over) if over else None
+
+
+def next_probe(rows: list[dict], probe_to: int, step: int = 100) -> int | None:
+    """The next level past those run while none has saturated, up to `probe_to` calls."""
+    if not rows or saturation_point(rows) is not None:
+        return None
+    following = max(r["calls"] for r in rows) + step
+    return following if following <= probe_to else None
+
+
 async def measure(levels: list[int], think: float, single: Assistant, seed: int,
-                  channels: tuple[str, ...] = ("retell", "rest")) -> list[dict]:
+                  channels: tuple[str, ...] = ("retell", "rest"), probe_to: int = 0) -> list[dict]:
+    """Every level on each channel; then, while our first-frame p99 stays under 500 ms, 100
+    calls more at a time up to `probe_to`, to find the saturation point."""
     pids = {"rasa": single.processes["rasa"].pid, "actions": single.processes["actions"].pid}
     retell_url = f"ws://127.0.0.1:{single.rasa_port}/webhooks/retell/llm-websocket"
     rest_url = f"http://127.0.0.1:{single.rasa_port}/webhooks/rest/webhook"
-    rows = []
-    for calls in levels:
+    rows: list[dict] = []
+    queue = list(levels)
+    while queue:
+        calls = queue.pop(0)
         for channel, url in (("retell", retell_url), ("rest", rest_url)):
             if channel not in channels:
                 continue
@@ -289,6 +313,9 @@ async def measure(levels: list[int], think: float, single: Assistant, seed: int,
                   f"{cpu['rasa']['cpu_mean_pct']} %, actions {cpu['actions']['cpu_mean_pct']} %, "
                   f"callers {cpu['bench-client']['cpu_mean_pct']} %; "
                   f"booked {row['booked']}/{calls}", flush=True)  # fmt: skip
+        if not queue and "retell" in channels:
+            probe = next_probe(rows, probe_to)
+            queue += [probe] if probe is not None else []
     return rows
 
 
@@ -296,6 +323,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--levels", default="10,50,100,200")
     parser.add_argument("--think", type=float, default=5.0, help="seconds between caller turns")
+    parser.add_argument("--probe-to", type=int, default=400,
+                        help="past the levels, 100 calls more at a time up to this many until "
+                             "the first-frame p99 leaves 500 ms (0: no probing)")
     parser.add_argument("--replicas", type=int, default=2, help="0 skips the replica run")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--channels", default="retell,rest",
@@ -318,13 +348,14 @@ def main(argv: list[str] | None = None) -> int:
         single = start_single(work, gemini)
         try:
             results["levels"] = asyncio.run(measure(levels, args.think, single, args.seed,
-                                                    channels))  # fmt: skip
+                                                    channels, args.probe_to))  # fmt: skip
         finally:
             single.stop_all()
         if len(channels) < 2:
             return 0  # no floor to compare with: the printed figures are the result
-        if args.replicas > 1:
-            results["replicas"] = replica_run(work, gemini, args, max(levels))
+        if args.replicas > 1:  # at the saturation point: does a second process lift it?
+            top = saturation_point(results["levels"]) or max(r["calls"] for r in results["levels"])
+            results["replicas"] = replica_run(work, gemini, args, top)
     summarise(results)
     (RESULTS / "load.json").write_text(json.dumps(results, indent=2))
     plot(results, RESULTS / "load.png")
@@ -354,7 +385,6 @@ def replica_run(work: Path, gemini: FakeGemini, args: argparse.Namespace, calls:
 def summarise(results: dict) -> None:
     """Ratios to the floor, targets and the saturation point, added to `results` and printed."""
     summary = []
-    saturation = None
     for calls in sorted({r["calls"] for r in results["levels"]}):
         ours = next(r for r in results["levels"] if r["calls"] == calls and r["channel"] == "retell")
         floor = next(r for r in results["levels"] if r["calls"] == calls and r["channel"] == "rest")
@@ -379,12 +409,10 @@ def summarise(results: dict) -> None:
                 floor["processes"].get("bench-client", {}).get("cpu_mean_pct"),
             "booked": f"{ours['booked']}/{calls} (REST {floor['booked']}/{calls})",
         }  # fmt: skip
-        if saturation is None and first["p99"] is not None and first["p99"] > 500:
-            saturation = calls
         summary.append(line)
         print(json.dumps(line))
     results["summary"] = summary
-    results["saturation_calls"] = saturation
+    results["saturation_calls"] = saturation = saturation_point(results["levels"])
     print(f"saturation (first-frame p99 > 500 ms): "
           f"{saturation if saturation else 'not reached at the levels tried'}")  # fmt: skip
 

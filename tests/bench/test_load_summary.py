@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.load import pct, stats, summarise
+from bench.load import next_probe, pct, saturation_point, stats, summarise
 
 
 def row(channel: str, calls: int, first_p50: float, first_p99: float, close_p50: float) -> dict:
@@ -36,3 +36,16 @@ def test_ratios_to_the_floor_and_the_saturation_point():
     assert by_calls[10]["fallback_added_p50_ms"] == 50.0  # 350 ms minus the model's 300 ms
     assert by_calls[200]["rss_total_mb"] == 900.0
     assert results["saturation_calls"] == 200  # the first level whose p99 leaves 500 ms
+
+
+def test_past_the_levels_it_probes_on_until_saturation_or_the_limit():
+    calm = [row("retell", 100, 40, 90, 45), row("rest", 100, 40, 80, 40),
+            row("retell", 200, 45, 220, 50), row("rest", 200, 44, 480, 44)]  # fmt: skip
+    assert saturation_point(calm) is None  # the floor's p99 does not count
+    assert next_probe(calm, probe_to=400) == 300
+    assert next_probe(calm + [row("retell", 300, 60, 300, 70)], probe_to=400) == 400
+    assert next_probe(calm + [row("retell", 400, 60, 300, 70)], probe_to=400) is None
+    saturated = calm + [row("retell", 300, 900, 2500, 1000)]
+    assert saturation_point(saturated) == 300
+    assert next_probe(saturated, probe_to=400) is None
+    assert next_probe(calm, probe_to=0) is None and next_probe([], probe_to=400) is None
