@@ -18,8 +18,8 @@ frame that wakes the socket loop while a turn computes is a GIL hand-over betwee
 and Retell's pings alone (one per call every 2 s) raised the turn thread's CPU by a third at 100
 calls (23.8 -> 31.2 % of a core; per-thread CPU, pings off and on). On one machine, Sanic's
 loop answered 200 calls at 1.13x the REST floor's first-frame p50 measured in the same run (the
-thread: 1.19-1.41x in four runs) and 300 calls with a first-frame p99 of 278 ms (the thread
-passed 500 ms at 200).
+thread: 1.19-1.41x in four runs) and 300 calls, the knee, with a first-frame p99 of 278 ms in
+one run and 1.6 s in the next (the thread passed 500 ms at 200 in two of four).
 
 One thread, not a pool: turns were serialised on one loop before and still are (conversation
 locks, tracker saves and the in-memory lock store then see one thread, as in stock Rasa).
