@@ -86,6 +86,11 @@ class Applied:
     applied: list[Event]
 
 
+def begins_with(events: Any, prefix: list[Event]) -> bool:
+    """Whether `events` begin with the very event objects of `prefix` (identity, not `==`)."""
+    return len(prefix) <= len(events) and all(a is b for a, b in zip(prefix, events))
+
+
 def applied_events(tracker: DialogueStateTracker) -> list[Event]:
     """`DialogueStateTracker.applied_events`, going on from where it was last worked out for
     the call (see above). Rasa's pass depends on the loop names of all events; while no new one
@@ -93,8 +98,7 @@ def applied_events(tracker: DialogueStateTracker) -> list[Event]:
     events = tracker.events
     with _lock:
         kept = _applied.pop(tracker.sender_id, None)
-    if (kept is None or len(kept.events) > len(events)
-            or not all(a is b for a, b in zip(kept.events, events))):  # fmt: skip
+    if kept is None or not begins_with(events, kept.events):
         kept = Applied([], set(), [])
     new = list(itertools.islice(events, len(kept.events), None))
     names = {e.name for e in new if isinstance(e, ActiveLoop) and e.name}
@@ -203,8 +207,7 @@ def resumable(replay: Replay | None, domain: Domain, rule_only_data: Any, slots:
         return False
     if replay.rule_only_data is not rule_only_data and replay.rule_only_data != rule_only_data:
         return False
-    done = replay.events
-    return len(done) <= len(applied) and all(a is b for a, b in zip(done, applied))
+    return begins_with(applied, replay.events)
 
 
 def states_for_tracker_history(
