@@ -19,7 +19,7 @@ export PYTHONWARNINGS := ignore::DeprecationWarning,ignore::FutureWarning
 export ACTION_PORT ?= 5055
 export RASA_PORT ?= 5005
 
-.PHONY: setup train run test shell interactive validate clean bench bench-relay
+.PHONY: setup train run test lint shell interactive validate clean bench bench-relay
 
 $(STAMP): pyproject.toml constraints.txt
 	@py=$$(scripts/find-python310) || exit 1; \
@@ -43,7 +43,12 @@ run: train
 test: train
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-# Benchmarks print figures and write bench/results/; they are not tests (see README, Benchmarks).
+# ruff (pinned in the dev extras): lint rules and the formatter's layout, both as checks.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+# Benchmarks print figures and write bench/results/; they are not tests (see docs/benchmarks.md).
 bench: train
 	$(PY) -m bench.load $(BENCH_ARGS)
 

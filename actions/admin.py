@@ -8,7 +8,8 @@ confirmation mails, and anonymise old bookings.
     booking-admin purge --before YYYY-MM-DD
 
 It reads BOOKING_DB_URL (or `--db-url`) like the action server, and prints times in the business's
-timezone from the profile (or `--tz`, e.g. `--tz UTC`). It is a thin shell over `actions.store`:
+timezone from the profile (or `--tz`, e.g. `--tz UTC`). It is a thin shell over
+`actions.storage.bookings`:
 no booking rules live here. Exit codes: 0 done, 1 unknown booking or mail, 2 bad usage or
 configuration. `purge` refuses a date after today: upcoming bookings keep their contact details.
 Contact details are printed to the operator's terminal on purpose; nothing is logged.
@@ -25,9 +26,11 @@ from datetime import date, datetime, time, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from actions import clock, outbox
-from actions.purge import compact_sqlite, purge_before
-from actions.store import CANCELLED, CONFIRMED, Booking, BookingStore, url_from_env
+from actions.booking import clock
+from actions.storage import outbox, schema
+from actions.storage.bookings import Booking, BookingStore, url_from_env
+from actions.storage.purge import compact_sqlite, purge_before
+from actions.storage.schema import CANCELLED, CONFIRMED
 
 EXIT_OK, EXIT_NOT_FOUND, EXIT_USAGE = 0, 1, 2
 
@@ -125,7 +128,7 @@ def mail_json(mail: outbox.OutboxMail, tz: tzinfo) -> dict[str, Any]:
         "status": mail.status,
         "attempts": mail.attempts,
         "created_at": local(mail.created_at),
-        "next_attempt_at": local(mail.next_attempt_at) if mail.status == outbox.PENDING else None,
+        "next_attempt_at": local(mail.next_attempt_at) if mail.status == schema.PENDING else None,
         "sent_at": local(mail.sent_at),
         "last_error": mail.last_error,
     }
@@ -133,9 +136,9 @@ def mail_json(mail: outbox.OutboxMail, tz: tzinfo) -> dict[str, Any]:
 
 def _mail_row(mail: outbox.OutboxMail, tz: tzinfo) -> str:
     created = mail.created_at.astimezone(tz)
-    if mail.status == outbox.SENT and mail.sent_at is not None:
+    if mail.status == schema.SENT and mail.sent_at is not None:
         state = f"sent {mail.sent_at.astimezone(tz):%Y-%m-%d %H:%M:%S}"
-    elif mail.status == outbox.PENDING:
+    elif mail.status == schema.PENDING:
         state = f"pending, next try {mail.next_attempt_at.astimezone(tz):%Y-%m-%d %H:%M:%S}"
     else:
         state = mail.status
@@ -162,8 +165,8 @@ def _outbox(store: BookingStore, tz: tzinfo, args: argparse.Namespace) -> int:
 
 def _show_mail(store: BookingStore, mail_id: int) -> int:
     """The mail exactly as the sender would render it now, as RFC 5322 text."""
-    from actions.mail import compose
-    from actions.profile import load_profile
+    from actions.booking.profile import load_profile
+    from actions.mail.confirmation import compose
 
     found = store.read(lambda conn: outbox.get_mail(conn, mail_id))
     if found is None:
@@ -181,8 +184,11 @@ def _show_mail(store: BookingStore, mail_id: int) -> int:
 def _purge(store: BookingStore, tz: tzinfo, args: argparse.Namespace) -> int:
     cutoff = datetime.combine(args.before, time(0), tzinfo=tz)
     if args.before > clock.now(tz).date():
-        print(f"booking-admin: --before {args.before} is after today; purge only anonymises "
-              "past bookings", file=sys.stderr)  # fmt: skip
+        print(
+            f"booking-admin: --before {args.before} is after today; purge only anonymises "
+            "past bookings",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     counts = store.transaction(lambda conn: purge_before(conn, cutoff))
     if counts.bookings or counts.mails:
@@ -205,7 +211,7 @@ def _timezone(name: str | None) -> tzinfo:
     if name:
         return ZoneInfo(name)
     # Imported here so the console works (with --tz) even when the profile cannot load.
-    from actions.profile import load_profile
+    from actions.booking.profile import load_profile
 
     return load_profile().tz
 
@@ -245,14 +251,19 @@ def build_parser() -> argparse.ArgumentParser:
         command.set_defaults(run=run)
     mails = commands.add_parser("outbox", parents=[common], help="list confirmation mails")
     mails.add_argument("--json", action="store_true", help="print a JSON array")
-    mails.add_argument("--status", choices=outbox.STATUSES)
+    mails.add_argument("--status", choices=schema.STATUSES)
     mails.add_argument("--show", type=int, metavar="ID", help="print one mail as it would be sent")
     mails.set_defaults(run=_outbox)
     purge = commands.add_parser(
         "purge", parents=[common], help="anonymise bookings before a date, and their mails"
     )
-    purge.add_argument("--before", type=_day, required=True, metavar="YYYY-MM-DD",
-                       help="bookings starting before this day (business timezone)")  # fmt: skip
+    purge.add_argument(
+        "--before",
+        type=_day,
+        required=True,
+        metavar="YYYY-MM-DD",
+        help="bookings starting before this day (business timezone)",
+    )
     purge.set_defaults(run=_purge)
     return parser
 

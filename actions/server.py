@@ -16,9 +16,9 @@ import sys
 from rasa_sdk.__main__ import main_from_args
 from rasa_sdk.endpoint import create_argument_parser
 
-from actions.profile import ProfileError, load_profile
-from connector import logsafe
-from connector.logsafe import scrub
+from actions.booking.profile import ProfileError, load_profile
+from common import logsafe
+from common.logsafe import scrub
 
 logger = logging.getLogger(__name__)
 
@@ -34,15 +34,17 @@ def preflight() -> int:
         print(f"FATAL: business profile: {error}", file=sys.stderr, flush=True)
         return EXIT_BAD_PROFILE
     try:
-        from actions.store import store_from_env
+        from actions.storage.bookings import store_from_env
 
         store_from_env()
     except Exception as error:  # any driver error: say which and stop
         reason = scrub(str(getattr(error, "orig", error)).splitlines()[0])
         print(f"FATAL: bookings database (BOOKING_DB_URL): {reason}", file=sys.stderr, flush=True)
         return EXIT_STORE_DOWN
-    print(f"profile: {profile.name} ({profile.timezone}), {len(profile.services)} services",
-          flush=True)  # fmt: skip
+    print(
+        f"profile: {profile.name} ({profile.timezone}), {len(profile.services)} services",
+        flush=True,
+    )
     return 0
 
 
@@ -56,8 +58,9 @@ def main(argv: list[str] | None = None) -> None:
     if code:
         sys.exit(code)
     # Import the actions (rasa-sdk would, next) and take all that lives from start-up out of the
-    # garbage collector's way: full collections then walk only what requests create (55-65 ms
-    # pauses every few seconds under load before; see connector/rasa_tuning.py for the server).
+    # garbage collector's way: full collections then walk only what requests create, instead of
+    # pausing every request to walk the whole start-up heap (connector/rasa_patches/tuning.py
+    # does the same for the Rasa server).
     importlib.import_module(args.actions)
     gc.collect()
     gc.freeze()

@@ -1,7 +1,8 @@
 """Load benchmark: simulated Retell calls at 10, 50, 100 and 200 at once, against the real
 servers, with Rasa's REST channel measured at the same load in the same run as the floor.
 
-    make bench                      # or: .venv/bin/python -m bench.load [--levels 10,50] [--think 5]
+    make bench                      # or: .venv/bin/python -m bench.load [--levels 10,50] [--think
+    5]
 
 Every call is a whole booking (a beard trim, so the profile copy's capacity of 1000 keeps the
 calendar out of the figure) with a question on the way answered by the fake Gemini (0.3 s to its
@@ -38,7 +39,7 @@ import aiohttp
 import psutil
 import yaml
 
-from connector.simulate import FakeRetell, SimulatedCall
+from connector.retell.simulator import FakeRetell, SimulatedCall
 from tests.e2e.servers import MODEL, PROJECT, REPO, Assistant, base_env, free_port
 from tests.fakes.gemini import FakeGemini, demo_reply
 
@@ -49,9 +50,15 @@ FALLBACK_LINE = "is there parking near you?"
 
 
 def script(n: int) -> list[str]:
-    return ["i'd like to book a beard trim", f"my name is caller {n} smith",
-            f"caller{n} at example dot com", "friday", FALLBACK_LINE, TIMES[n % len(TIMES)],
-            "yes"]  # fmt: skip
+    return [
+        "i'd like to book a beard trim",
+        f"my name is caller {n} smith",
+        f"caller{n} at example dot com",
+        "friday",
+        FALLBACK_LINE,
+        TIMES[n % len(TIMES)],
+        "yes",
+    ]
 
 
 def pct(values: list[float], p: float) -> float | None:
@@ -62,9 +69,13 @@ def pct(values: list[float], p: float) -> float | None:
 
 
 def stats(values_ms: list[float]) -> dict:
-    return {"n": len(values_ms), "p50": pct(values_ms, 50), "p90": pct(values_ms, 90),
-            "p99": pct(values_ms, 99),
-            "mean": round(statistics.fmean(values_ms), 1) if values_ms else None}  # fmt: skip
+    return {
+        "n": len(values_ms),
+        "p50": pct(values_ms, 50),
+        "p90": pct(values_ms, 90),
+        "p99": pct(values_ms, 99),
+        "mean": round(statistics.fmean(values_ms), 1) if values_ms else None,
+    }
 
 
 @dataclass
@@ -102,8 +113,9 @@ async def retell_call(url: str, n: int, think: float, rng: random.Random, run: R
         await sim.close()
 
 
-async def rest_call(http: aiohttp.ClientSession, url: str, n: int, think: float,
-                    rng: random.Random, run: Run) -> None:  # fmt: skip
+async def rest_call(
+    http: aiohttp.ClientSession, url: str, n: int, think: float, rng: random.Random, run: Run
+) -> None:
     await asyncio.sleep(rng.uniform(0, think))
     sender = f"bench-rest-{secrets.token_hex(6)}"
     try:
@@ -150,14 +162,19 @@ class Sampler:
                 self.rss[name] = max(self.rss[name], proc.memory_info().rss / 2**20)
 
     def summary(self) -> dict:
-        return {name: {"cpu_mean_pct": round(statistics.fmean(c), 1) if c else None,
-                       "cpu_max_pct": round(max(c), 1) if c else None,
-                       "peak_rss_mb": round(self.rss[name], 1)}
-                for name, c in self.cpu.items()}  # fmt: skip
+        return {
+            name: {
+                "cpu_mean_pct": round(statistics.fmean(c), 1) if c else None,
+                "cpu_max_pct": round(max(c), 1) if c else None,
+                "peak_rss_mb": round(self.rss[name], 1),
+            }
+            for name, c in self.cpu.items()
+        }
 
 
-async def level(channel: str, urls: list[str], calls: int, think: float, seed: int,
-                pids: dict[str, int]) -> dict:  # fmt: skip
+async def level(
+    channel: str, urls: list[str], calls: int, think: float, seed: int, pids: dict[str, int]
+) -> dict:
     rng = random.Random(seed)
     run = Run()
     sampler = Sampler(pids)
@@ -165,28 +182,42 @@ async def level(channel: str, urls: list[str], calls: int, think: float, seed: i
     started = time.monotonic()
     try:
         if channel == "retell":
-            await asyncio.gather(*(retell_call(urls[n % len(urls)], n, think, rng, run)
-                                   for n in range(calls)))  # fmt: skip
+            await asyncio.gather(
+                *(retell_call(urls[n % len(urls)], n, think, rng, run) for n in range(calls))
+            )
         else:
             connector = aiohttp.TCPConnector(limit=0)
-            async with aiohttp.ClientSession(connector=connector,
-                                             timeout=aiohttp.ClientTimeout(total=60)) as http:
-                await asyncio.gather(*(rest_call(http, urls[n % len(urls)], n, think, rng, run)
-                                       for n in range(calls)))  # fmt: skip
+            async with aiohttp.ClientSession(
+                connector=connector, timeout=aiohttp.ClientTimeout(total=60)
+            ) as http:
+                await asyncio.gather(
+                    *(
+                        rest_call(http, urls[n % len(urls)], n, think, rng, run)
+                        for n in range(calls)
+                    )
+                )
     finally:
         sampling.cancel()
     everything_first = run.first_ms["form"] + run.first_ms["fallback"]
     return {
-        "channel": channel, "calls": calls, "seconds": round(time.monotonic() - started, 1),
-        "booked": run.booked, "failed": len(run.failed), "failures": run.failed[:5],
-        "first_frame_ms": {"form": stats(run.first_ms["form"]),
-                           "fallback": stats(run.first_ms["fallback"]),
-                           "all": stats(everything_first)},
-        "closing_frame_ms": {"form": stats(run.close_ms["form"]),
-                             "fallback": stats(run.close_ms["fallback"])},
+        "channel": channel,
+        "calls": calls,
+        "seconds": round(time.monotonic() - started, 1),
+        "booked": run.booked,
+        "failed": len(run.failed),
+        "failures": run.failed[:5],
+        "first_frame_ms": {
+            "form": stats(run.first_ms["form"]),
+            "fallback": stats(run.first_ms["fallback"]),
+            "all": stats(everything_first),
+        },
+        "closing_frame_ms": {
+            "form": stats(run.close_ms["form"]),
+            "fallback": stats(run.close_ms["fallback"]),
+        },
         "ping_ms": stats(run.ping_ms) if run.ping_ms else None,
         "processes": sampler.summary(),
-    }  # fmt: skip
+    }
 
 
 def profile_copy(work: Path) -> Path:
@@ -198,28 +229,51 @@ def profile_copy(work: Path) -> Path:
 
 
 def start_single(work: Path, gemini: FakeGemini) -> Assistant:
-    env = base_env(ASSISTANT_NOW=NOW, BOOKING_DB_URL=f"sqlite:///{work / 'bookings.db'}",
-                   TRACKER_STORE_URL=f"sqlite:///{work / 'tracker.db'}",
-                   BUSINESS_PROFILE=str(profile_copy(work)), CHANNEL_SECRET=secrets.token_hex(16),
-                   GEMINI_API_KEY="bench-key", GEMINI_API_ENDPOINT=gemini.endpoint)  # fmt: skip
+    env = base_env(
+        ASSISTANT_NOW=NOW,
+        BOOKING_DB_URL=f"sqlite:///{work / 'bookings.db'}",
+        TRACKER_STORE_URL=f"sqlite:///{work / 'tracker.db'}",
+        BUSINESS_PROFILE=str(profile_copy(work)),
+        CHANNEL_SECRET=secrets.token_hex(16),
+        GEMINI_API_KEY="bench-key",
+        GEMINI_API_ENDPOINT=gemini.endpoint,
+    )
     return Assistant(work / "single", env).start()
 
 
-def start_replicas(work: Path, gemini: FakeGemini, postgres_url: str, count: int) -> list[Assistant]:
+def start_replicas(
+    work: Path, gemini: FakeGemini, postgres_url: str, count: int
+) -> list[Assistant]:
     secret, action_port = secrets.token_hex(16), free_port()
     ports = [free_port() for _ in range(count)]
-    relay_urls = ",".join(f"r{i}=http://127.0.0.1:{p}/webhooks/retell/relay"
-                          for i, p in enumerate(ports))  # fmt: skip
-    common = dict(ASSISTANT_NOW=NOW, CHANNEL_SECRET=secret, TRACKER_STORE_URL=postgres_url,
-                  BOOKING_DB_URL=postgres_url, BUSINESS_PROFILE=str(profile_copy(work)),
-                  ACTION_ENDPOINT_URL=f"http://127.0.0.1:{action_port}/webhook",
-                  REDIS_HOST="127.0.0.1", REDIS_PORT="6379", REDIS_DB="9",
-                  LOCK_KEY_PREFIX=f"bench{secrets.token_hex(3)}", RELAY_URLS=relay_urls,
-                  GEMINI_API_KEY="bench-key", GEMINI_API_ENDPOINT=gemini.endpoint)  # fmt: skip
-    replicas = [Assistant(work / f"r{i}", base_env(**common, REPLICA_ID=f"r{i}"),
-                          action_port=action_port, rasa_port=port,
-                          endpoints_file=PROJECT / "endpoints.cluster.yml")
-                for i, port in enumerate(ports)]  # fmt: skip
+    relay_urls = ",".join(
+        f"r{i}=http://127.0.0.1:{p}/webhooks/retell/relay" for i, p in enumerate(ports)
+    )
+    common = dict(
+        ASSISTANT_NOW=NOW,
+        CHANNEL_SECRET=secret,
+        TRACKER_STORE_URL=postgres_url,
+        BOOKING_DB_URL=postgres_url,
+        BUSINESS_PROFILE=str(profile_copy(work)),
+        ACTION_ENDPOINT_URL=f"http://127.0.0.1:{action_port}/webhook",
+        REDIS_HOST="127.0.0.1",
+        REDIS_PORT="6379",
+        REDIS_DB="9",
+        LOCK_KEY_PREFIX=f"bench{secrets.token_hex(3)}",
+        RELAY_URLS=relay_urls,
+        GEMINI_API_KEY="bench-key",
+        GEMINI_API_ENDPOINT=gemini.endpoint,
+    )
+    replicas = [
+        Assistant(
+            work / f"r{i}",
+            base_env(**common, REPLICA_ID=f"r{i}"),
+            action_port=action_port,
+            rasa_port=port,
+            endpoints_file=PROJECT / "endpoints.cluster.yml",
+        )
+        for i, port in enumerate(ports)
+    ]
     for replica in replicas:
         replica.workdir.mkdir(parents=True)
     replicas[0].start_actions()
@@ -233,8 +287,9 @@ def bench_postgres_url() -> str | None:
     import sqlalchemy as sa
 
     name = f"booking_bench_{secrets.token_hex(4)}"
-    admin = sa.create_engine("postgresql://postgres@127.0.0.1:5432/postgres",
-                             isolation_level="AUTOCOMMIT")  # fmt: skip
+    admin = sa.create_engine(
+        "postgresql://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT"
+    )
     try:
         with admin.connect() as conn:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
@@ -260,8 +315,13 @@ def plot(results: dict, path: Path) -> None:
     ):
         rows = [r for r in levels if r["channel"] == channel]
         for quantile, alpha in (("p50", 1.0), ("p99", 0.45)):
-            ax.plot([r["calls"] for r in rows], [r[key]["form"][quantile] for r in rows], style,
-                    alpha=alpha, label=f"{label} {quantile}")  # fmt: skip
+            ax.plot(
+                [r["calls"] for r in rows],
+                [r[key]["form"][quantile] for r in rows],
+                style,
+                alpha=alpha,
+                label=f"{label} {quantile}",
+            )
     ax.axhline(500, color="grey", linestyle=":", label="500 ms")
     ax.set_xlabel("concurrent calls")
     ax.set_ylabel("form-turn latency (ms)")
@@ -277,8 +337,11 @@ SATURATION_MS = 500.0  # the first-frame p99 that marks saturation
 
 def saturation_point(rows: list[dict]) -> int | None:
     """The fewest calls at which our first-frame p99 (form turns) left SATURATION_MS."""
-    over = [r["calls"] for r in rows if r["channel"] == "retell"
-            and (r["first_frame_ms"]["form"]["p99"] or 0) > SATURATION_MS]  # fmt: skip
+    over = [
+        r["calls"]
+        for r in rows
+        if r["channel"] == "retell" and (r["first_frame_ms"]["form"]["p99"] or 0) > SATURATION_MS
+    ]
     return min(over) if over else None
 
 
@@ -290,8 +353,14 @@ def next_probe(rows: list[dict], probe_to: int, step: int = 100) -> int | None:
     return following if following <= probe_to else None
 
 
-async def measure(levels: list[int], think: float, single: Assistant, seed: int,
-                  channels: tuple[str, ...] = ("retell", "rest"), probe_to: int = 0) -> list[dict]:
+async def measure(
+    levels: list[int],
+    think: float,
+    single: Assistant,
+    seed: int,
+    channels: tuple[str, ...] = ("retell", "rest"),
+    probe_to: int = 0,
+) -> list[dict]:
     """Every level on each channel; then, while our first-frame p99 stays under 500 ms, 100
     calls more at a time up to `probe_to`, to find the saturation point."""
     pids = {"rasa": single.processes["rasa"].pid, "actions": single.processes["actions"].pid}
@@ -307,12 +376,15 @@ async def measure(levels: list[int], think: float, single: Assistant, seed: int,
             row = await level(channel, [url], calls, think, seed + calls, pids)
             rows.append(row)
             form, cpu = row["first_frame_ms"]["form"], row["processes"]
-            print(f"{channel:6} {calls:4} calls: first frame p50 {form['p50']} ms, p99 "
-                  f"{form['p99']} ms; closing p50 {row['closing_frame_ms']['form']['p50']} ms; "
-                  f"ping p99 {(row['ping_ms'] or {}).get('p99')} ms; CPU: Rasa "
-                  f"{cpu['rasa']['cpu_mean_pct']} %, actions {cpu['actions']['cpu_mean_pct']} %, "
-                  f"callers {cpu['bench-client']['cpu_mean_pct']} %; "
-                  f"booked {row['booked']}/{calls}", flush=True)  # fmt: skip
+            print(
+                f"{channel:6} {calls:4} calls: first frame p50 {form['p50']} ms, p99 "
+                f"{form['p99']} ms; closing p50 {row['closing_frame_ms']['form']['p50']} ms; "
+                f"ping p99 {(row['ping_ms'] or {}).get('p99')} ms; CPU: Rasa "
+                f"{cpu['rasa']['cpu_mean_pct']} %, actions {cpu['actions']['cpu_mean_pct']} %, "
+                f"callers {cpu['bench-client']['cpu_mean_pct']} %; "
+                f"booked {row['booked']}/{calls}",
+                flush=True,
+            )
         if not queue and "retell" in channels:
             probe = next_probe(rows, probe_to)
             queue += [probe] if probe is not None else []
@@ -323,13 +395,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--levels", default="10,50,100,200")
     parser.add_argument("--think", type=float, default=5.0, help="seconds between caller turns")
-    parser.add_argument("--probe-to", type=int, default=400,
-                        help="past the levels, 100 calls more at a time up to this many until "
-                             "the first-frame p99 leaves 500 ms (0: no probing)")
+    parser.add_argument(
+        "--probe-to",
+        type=int,
+        default=400,
+        help="past the levels, 100 calls more at a time up to this many until "
+        "the first-frame p99 leaves 500 ms (0: no probing)",
+    )
     parser.add_argument("--replicas", type=int, default=2, help="0 skips the replica run")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--channels", default="retell,rest",
-                        help="one channel only (for profiling): figures printed, nothing written")
+    parser.add_argument(
+        "--channels",
+        default="retell,rest",
+        help="one channel only (for profiling): figures printed, nothing written",
+    )
     args = parser.parse_args(argv)
     channels = tuple(c.strip() for c in args.channels.split(",") if c.strip())
     if not channels or set(channels) - {"retell", "rest"}:
@@ -341,14 +420,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     RESULTS.mkdir(parents=True, exist_ok=True)
     results: dict = {"think_seconds": args.think, "seed": args.seed, "cores": psutil.cpu_count()}
-    with tempfile.TemporaryDirectory() as tmp, FakeGemini(
-        valid_key="bench-key", default_reply=demo_reply(0.3, 0.04)
-    ) as gemini:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        FakeGemini(valid_key="bench-key", default_reply=demo_reply(0.3, 0.04)) as gemini,
+    ):
         work = Path(tmp)
         single = start_single(work, gemini)
         try:
-            results["levels"] = asyncio.run(measure(levels, args.think, single, args.seed,
-                                                    channels, args.probe_to))  # fmt: skip
+            results["levels"] = asyncio.run(
+                measure(levels, args.think, single, args.seed, channels, args.probe_to)
+            )
         finally:
             single.stop_all()
         if len(channels) < 2:
@@ -377,8 +458,10 @@ def replica_run(work: Path, gemini: FakeGemini, args: argparse.Namespace, calls:
         for replica in replicas:
             replica.stop_all()
     form = row["first_frame_ms"]["form"]
-    print(f"retell {calls:4} calls on {args.replicas} replicas (Postgres, Redis): first frame "
-          f"p50 {form['p50']} ms, p99 {form['p99']} ms; booked {row['booked']}/{calls}")  # fmt: skip
+    print(
+        f"retell {calls:4} calls on {args.replicas} replicas (Postgres, Redis): first frame "
+        f"p50 {form['p50']} ms, p99 {form['p99']} ms; booked {row['booked']}/{calls}"
+    )
     return {"count": args.replicas, **row}
 
 
@@ -386,35 +469,49 @@ def summarise(results: dict) -> None:
     """Ratios to the floor, targets and the saturation point, added to `results` and printed."""
     summary = []
     for calls in sorted({r["calls"] for r in results["levels"]}):
-        ours = next(r for r in results["levels"] if r["calls"] == calls and r["channel"] == "retell")
+        ours = next(
+            r for r in results["levels"] if r["calls"] == calls and r["channel"] == "retell"
+        )
         floor = next(r for r in results["levels"] if r["calls"] == calls and r["channel"] == "rest")
         first, close = ours["first_frame_ms"]["form"], ours["closing_frame_ms"]["form"]
         rest = floor["first_frame_ms"]["form"]
         fallback = ours["first_frame_ms"]["fallback"]
         line = {
             "calls": calls,
-            "first_p50_ms": first["p50"], "first_p99_ms": first["p99"],
-            "close_p50_ms": close["p50"], "rest_p50_ms": rest["p50"], "rest_p99_ms": rest["p99"],
-            "close_p50_ratio_to_rest": round(close["p50"] / rest["p50"], 2) if rest["p50"] else None,
-            "first_p50_ratio_to_rest": round(first["p50"] / rest["p50"], 2) if rest["p50"] else None,
+            "first_p50_ms": first["p50"],
+            "first_p99_ms": first["p99"],
+            "close_p50_ms": close["p50"],
+            "rest_p50_ms": rest["p50"],
+            "rest_p99_ms": rest["p99"],
+            "close_p50_ratio_to_rest": round(close["p50"] / rest["p50"], 2)
+            if rest["p50"]
+            else None,
+            "first_p50_ratio_to_rest": round(first["p50"] / rest["p50"], 2)
+            if rest["p50"]
+            else None,
             "fallback_first_p50_ms": fallback["p50"],
             "fallback_added_p50_ms": round(fallback["p50"] - 300, 1) if fallback["p50"] else None,
             "ping_p99_ms": (ours["ping_ms"] or {}).get("p99"),
-            "rss_total_mb": round(sum(p["peak_rss_mb"] for n, p in ours["processes"].items()
-                                  if n != "bench-client"), 1),
+            "rss_total_mb": round(
+                sum(p["peak_rss_mb"] for n, p in ours["processes"].items() if n != "bench-client"),
+                1,
+            ),
             "rasa_cpu_mean_pct": ours["processes"]["rasa"]["cpu_mean_pct"],
             "rest_rasa_cpu_mean_pct": floor["processes"]["rasa"]["cpu_mean_pct"],
             "client_cpu_mean_pct": ours["processes"].get("bench-client", {}).get("cpu_mean_pct"),
-            "rest_client_cpu_mean_pct":
-                floor["processes"].get("bench-client", {}).get("cpu_mean_pct"),
+            "rest_client_cpu_mean_pct": floor["processes"]
+            .get("bench-client", {})
+            .get("cpu_mean_pct"),
             "booked": f"{ours['booked']}/{calls} (REST {floor['booked']}/{calls})",
-        }  # fmt: skip
+        }
         summary.append(line)
         print(json.dumps(line))
     results["summary"] = summary
     results["saturation_calls"] = saturation = saturation_point(results["levels"])
-    print(f"saturation (first-frame p99 > 500 ms): "
-          f"{saturation if saturation else 'not reached at the levels tried'}")  # fmt: skip
+    print(
+        f"saturation (first-frame p99 > 500 ms): "
+        f"{saturation if saturation else 'not reached at the levels tried'}"
+    )
 
 
 if __name__ == "__main__":

@@ -23,12 +23,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from connector.simulate import FakeRetell, SimulatedCall
+from connector.retell.simulator import FakeRetell, SimulatedCall
 from tests.e2e.servers import MODEL, Assistant, base_env
 from tests.fakes.gemini import FakeGemini
 
-SENTENCES = ("Yes, there's free parking behind the salon. ", "The entrance is on Elm Street. ",
-             "It's rarely full before noon. ")  # fmt: skip
+SENTENCES = (
+    "Yes, there's free parking behind the salon. ",
+    "The entrance is on Elm Street. ",
+    "It's rarely full before noon. ",
+)
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -37,9 +40,14 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def summary(values_ms: list[float]) -> dict[str, float]:
-    return {"n": len(values_ms), "p50": round(percentile(values_ms, 50), 2),
-            "p90": round(percentile(values_ms, 90), 2), "p99": round(percentile(values_ms, 99), 2),
-            "max": round(max(values_ms), 2), "mean": round(statistics.fmean(values_ms), 2)}  # fmt: skip
+    return {
+        "n": len(values_ms),
+        "p50": round(percentile(values_ms, 50), 2),
+        "p90": round(percentile(values_ms, 90), 2),
+        "p99": round(percentile(values_ms, 99), 2),
+        "max": round(max(values_ms), 2),
+        "mean": round(statistics.fmean(values_ms), 2),
+    }
 
 
 async def measure(assistant: Assistant, fake: FakeGemini, questions: int) -> dict:
@@ -57,14 +65,17 @@ async def measure(assistant: Assistant, fake: FakeGemini, questions: int) -> dic
             if len(emitted) != len(SENTENCES):
                 raise RuntimeError(f"question {n}: the fake emitted {len(emitted)} chunks")
             for chunk in emitted:
-                at = next(t for c, t in zip(response.chunks, response.frame_times)
-                          if c.strip() == chunk.text.strip())  # fmt: skip
+                at = next(
+                    t
+                    for c, t in zip(response.chunks, response.frame_times)
+                    if c.strip() == chunk.text.strip()
+                )
                 relay_ms.append((at - chunk.at) * 1000)
             # The baseline on the same socket, between turns: a ping's round trip.
             stamp = int(time.time() * 1000) + n
             sent = time.monotonic()
             await sim.ws.send(sim.fake.ping(stamp))
-            await sim._wait(lambda: stamp in sim.fake.pongs, 10)
+            await sim._wait(lambda stamp=stamp: stamp in sim.fake.pongs, 10)
             ping_ms.append((time.monotonic() - sent) * 1000)
     finally:
         await sim.close()
@@ -80,10 +91,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     with tempfile.TemporaryDirectory() as tmp, FakeGemini(valid_key="bench-key") as fake:
         work = Path(tmp)
-        env = base_env(BOOKING_DB_URL=f"sqlite:///{work / 'b.db'}",
-                       TRACKER_STORE_URL=f"sqlite:///{work / 't.db'}",
-                       CHANNEL_SECRET=secrets.token_hex(16), GEMINI_API_KEY="bench-key",
-                       GEMINI_API_ENDPOINT=fake.endpoint)  # fmt: skip
+        env = base_env(
+            BOOKING_DB_URL=f"sqlite:///{work / 'b.db'}",
+            TRACKER_STORE_URL=f"sqlite:///{work / 't.db'}",
+            CHANNEL_SECRET=secrets.token_hex(16),
+            GEMINI_API_KEY="bench-key",
+            GEMINI_API_ENDPOINT=fake.endpoint,
+        )
         env.pop("BUSINESS_PROFILE", None)
         assistant = Assistant(work, env)
         try:
@@ -95,11 +109,15 @@ def main(argv: list[str] | None = None) -> int:
     result["p50_ratio_to_ping"] = round(relay["p50"] / ping["p50"], 2)
     result["p99_ratio_to_ping"] = round(relay["p99"] / ping["p99"], 2)
     result["target_p99_under_ms"] = 10
-    print(f"relay, fake Gemini chunk → caller frame, {relay['n']} chunks: p50 {relay['p50']} ms, "
-          f"p90 {relay['p90']} ms, p99 {relay['p99']} ms, max {relay['max']} ms")  # fmt: skip
-    print(f"baseline, ping round trip on the same socket, {ping['n']} pings: p50 {ping['p50']} ms,"
-          f" p99 {ping['p99']} ms; relay/ping p50 {result['p50_ratio_to_ping']}x,"
-          f" p99 {result['p99_ratio_to_ping']}x")  # fmt: skip
+    print(
+        f"relay, fake Gemini chunk → caller frame, {relay['n']} chunks: p50 {relay['p50']} ms, "
+        f"p90 {relay['p90']} ms, p99 {relay['p99']} ms, max {relay['max']} ms"
+    )
+    print(
+        f"baseline, ping round trip on the same socket, {ping['n']} pings: p50 {ping['p50']} ms,"
+        f" p99 {ping['p99']} ms; relay/ping p50 {result['p50_ratio_to_ping']}x,"
+        f" p99 {result['p99_ratio_to_ping']}x"
+    )
     print(json.dumps(result))
     return 0 if relay["p99"] < 10 else 1
 

@@ -8,7 +8,8 @@ listen) for `--calls` calls of 8 turns each, and times read + save per turn: wit
 `SQLTrackerStore` as shipped (the baseline: a new SQLite connection per read or save, rollback
 journal, the event class looked up by walking every `Event` subclass) and with ours
 (`StrictSQLTrackerStore`: pooled connections, write-ahead log, the event class lookup kept;
-see connector/tracker_store.py and connector/rasa_tuning.py). The two alternate for `--rounds`
+see connector/tracker_store.py and connector/rasa_patches/tuning.py). The two alternate for
+`--rounds`
 rounds, each on a fresh database file; the median is reported. Prints JSON on the last line.
 """
 
@@ -27,25 +28,32 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from connector import rasa_tuning
+from connector.rasa_patches import tuning
 from connector.tracker_store import StrictSQLTrackerStore
 
 DOMAIN = Path(__file__).resolve().parents[1] / "rasa_project" / "domain.yml"
-TURNS = [("book", "service", "beard trim", "What name is the booking under?"),
-         ("inform", "customer_name", "Caller Smith", "And your email?"),
-         ("inform", "email", "caller@example.com", "Which day suits you?"),
-         ("inform", "booking_date", "2026-12-04", "Which time?"),
-         ("ask_question", "failed_value", None, "There's parking behind the salon."),
-         ("inform", "booking_time", "10:00", "Shall I book it?"),
-         ("affirm", "booking_confirmed", True, "You're booked."),
-         ("goodbye", "booking_reference", "BK-1234", "Goodbye!")]  # fmt: skip
+TURNS = [
+    ("book", "service", "beard trim", "What name is the booking under?"),
+    ("inform", "customer_name", "Caller Smith", "And your email?"),
+    ("inform", "email", "caller@example.com", "Which day suits you?"),
+    ("inform", "booking_date", "2026-12-04", "Which time?"),
+    ("ask_question", "failed_value", None, "There's parking behind the salon."),
+    ("inform", "booking_time", "10:00", "Shall I book it?"),
+    ("affirm", "booking_confirmed", True, "You're booked."),
+    ("goodbye", "booking_reference", "BK-1234", "Goodbye!"),
+]
 
 
 def turn_events(intent: str, slot: str, value: object, line: str) -> list:
-    return [UserUttered(f"a caller's {intent} line", {"name": intent, "confidence": 0.95}),
-            ActionExecuted("booking_form"), ActiveLoop("booking_form"), SlotSet(slot, value),
-            SlotSet("requested_slot", "date"), BotUttered(line, {"elements": None}),
-            ActionExecuted("action_listen")]  # fmt: skip
+    return [
+        UserUttered(f"a caller's {intent} line", {"name": intent, "confidence": 0.95}),
+        ActionExecuted("booking_form"),
+        ActiveLoop("booking_form"),
+        SlotSet(slot, value),
+        SlotSet("requested_slot", "date"),
+        BotUttered(line, {"elements": None}),
+        ActionExecuted("action_listen"),
+    ]
 
 
 async def replay(store, domain: Domain, calls: int) -> float:
@@ -65,16 +73,16 @@ def measure(kind: str, domain: Domain, calls: int) -> float:
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{folder}/tracker.db"
         if kind == "rasa":
-            rasa_tuning.uninstall()
+            tuning.uninstall()
             store = SQLTrackerStore(domain=domain, host=url)
         else:
-            rasa_tuning.install()
+            tuning.install()
             store = StrictSQLTrackerStore(domain=domain, url=url, wait_seconds=1)
         try:
             return asyncio.run(replay(store, domain, calls))
         finally:
             store.engine.dispose()
-            rasa_tuning.install()
+            tuning.install()
 
 
 def main() -> None:
@@ -89,8 +97,10 @@ def main() -> None:
             times[kind].append(measure(kind, domain, args.calls))
     result = {kind: round(statistics.median(values), 2) for kind, values in times.items()}
     result["speed-up"] = round(result["rasa"] / result["ours"], 2)
-    print(f"read + save per turn: Rasa's SQLTrackerStore {result['rasa']} ms, "
-          f"ours {result['ours']} ms ({result['speed-up']}x faster)")
+    print(
+        f"read + save per turn: Rasa's SQLTrackerStore {result['rasa']} ms, "
+        f"ours {result['ours']} ms ({result['speed-up']}x faster)"
+    )
     print(json.dumps(result))
 
 

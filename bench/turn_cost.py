@@ -24,7 +24,7 @@ import aiohttp
 import psutil
 
 from bench.load import FALLBACK_LINE, MODEL, script, start_single
-from connector.simulate import FakeRetell, SimulatedCall
+from connector.retell.simulator import FakeRetell, SimulatedCall
 from tests.fakes.gemini import FakeGemini, demo_reply
 
 
@@ -67,26 +67,34 @@ async def retell_turns(url: str, calls: int, tag: str) -> list[float]:
 
 async def measure(rasa_port: int, pids: dict[str, int], calls: int, rounds: int) -> dict:
     procs = {name: psutil.Process(pid) for name, pid in pids.items()}
-    runs = {"retell": (retell_turns, f"ws://127.0.0.1:{rasa_port}/webhooks/retell/llm-websocket"),
-            "rest": (rest_turns, f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook")}  # fmt: skip
-    totals: dict[str, dict[str, list[float]]] = {c: {"wall": [], "rasa": [], "actions": []}
-                                                 for c in runs}  # fmt: skip
+    runs = {
+        "retell": (retell_turns, f"ws://127.0.0.1:{rasa_port}/webhooks/retell/llm-websocket"),
+        "rest": (rest_turns, f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"),
+    }
+    totals: dict[str, dict[str, list[float]]] = {
+        c: {"wall": [], "rasa": [], "actions": []} for c in runs
+    }
     for round_ in range(rounds):
         for channel, (turns, url) in runs.items():
             before = {name: cpu_seconds(p) for name, p in procs.items()}
             took = await turns(url, calls, f"{round_}")
-            cost = {name: (cpu_seconds(p) - before[name]) * 1e3 / len(took)
-                    for name, p in procs.items()}  # fmt: skip
+            cost = {
+                name: (cpu_seconds(p) - before[name]) * 1e3 / len(took) for name, p in procs.items()
+            }
             wall = statistics.median(took) * 1e3
-            print(f"round {round_} {channel:6}: {len(took)} turns, wall p50 {wall:.1f} ms, CPU per "
-                  f"turn: Rasa {cost['rasa']:.1f} ms, actions {cost['actions']:.1f} ms",
-                  flush=True)  # fmt: skip
+            print(
+                f"round {round_} {channel:6}: {len(took)} turns, wall p50 {wall:.1f} ms, CPU per "
+                f"turn: Rasa {cost['rasa']:.1f} ms, actions {cost['actions']:.1f} ms",
+                flush=True,
+            )
             if round_ > 0 or rounds == 1:
                 totals[channel]["wall"].append(wall)
                 totals[channel]["rasa"].append(cost["rasa"])
                 totals[channel]["actions"].append(cost["actions"])
-    return {channel: {k: statistics.fmean(v) for k, v in figures.items()}
-            for channel, figures in totals.items()}  # fmt: skip
+    return {
+        channel: {k: statistics.fmean(v) for k, v in figures.items()}
+        for channel, figures in totals.items()
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,9 +105,10 @@ def main(argv: list[str] | None = None) -> int:
     if not MODEL.exists():
         print(f"no trained model at {MODEL}: run `make train` first", file=sys.stderr)
         return 2
-    with tempfile.TemporaryDirectory() as tmp, FakeGemini(
-        valid_key="bench-key", default_reply=demo_reply(0.3, 0.04)
-    ) as gemini:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        FakeGemini(valid_key="bench-key", default_reply=demo_reply(0.3, 0.04)) as gemini,
+    ):
         single = start_single(Path(tmp), gemini)
         try:
             pids = {name: single.processes[name].pid for name in ("rasa", "actions")}
@@ -109,8 +118,10 @@ def main(argv: list[str] | None = None) -> int:
     ours, floor = result["retell"], result["rest"]
     for name in ("wall", "rasa", "actions"):
         label = {"wall": "wall p50", "rasa": "Rasa CPU", "actions": "actions CPU"}[name]
-        print(f"{label:11} per turn: Retell {ours[name]:.1f} ms, REST {floor[name]:.1f} ms, "
-              f"ratio {ours[name] / floor[name]:.2f}x")  # fmt: skip
+        print(
+            f"{label:11} per turn: Retell {ours[name]:.1f} ms, REST {floor[name]:.1f} ms, "
+            f"ratio {ours[name] / floor[name]:.2f}x"
+        )
     return 0
 
 

@@ -10,21 +10,21 @@ bounded wait, and ends the process with a message naming the URL (password maske
 Once running, a database restart must not cost a conversation. Rasa's own engine has no
 `pool_pre_ping`, so after a restart the first query on each pooled connection fails; a failed
 read makes Rasa's fail-safe wrapper start the call's conversation afresh (the form and its
-slots gone, found by tests/faults/test_postgres_restart.py). So this store pings connections
+slots gone; tests/faults/test_postgres_restart.py). So this store pings connections
 before use, and retries a read or a save that failed on a lost connection for a few seconds
 (`TRACKER_STORE_RETRY_SECONDS`, default 5), waiting with asyncio so the event loop, and with it
 every other call's pings, goes on meanwhile.
 
-A database down for longer than that must not cost the conversation either. Rasa's fail-safe
-wrapper answers a failed read with "no such conversation", so each turn during the outage ran on
-a new, empty conversation (the caller's "pia at example dot com" answered as if the call had just
-begun) and was saved nowhere but in memory. For this store the wrapper lets a failed read fail
-the turn instead: the Retell channel says its "something went wrong, could you say that again?"
-and nothing runs on an empty conversation; once the database is back, the call goes on where it
-was (tests/faults/test_postgres_restart.py). A save that fails past the retries comes after the
-caller has heard the turn's answer: the unsaved tracker is kept, the call's next read goes on from
-it (while the database holds nothing newer for the call) and the next save writes both turns;
-before, the next turn ran on the older state and asked again for what the caller had just said.
+A database down for longer than that must not cost the conversation either. Rasa's fail-safe wrapper
+answers a failed read with "no such conversation", so each turn during the outage would run on a
+new, empty conversation (the caller's "pia at example dot com" answered as if the call had just
+begun) and be saved nowhere but in memory. For this store the wrapper lets a failed read fail the
+turn instead: the Retell channel says its "something went wrong, could you say that again?" and
+nothing runs on an empty conversation; once the database is back, the call goes on where it was
+(tests/faults/test_postgres_restart.py). A save that fails past the retries comes after the caller
+has heard the turn's answer: the unsaved tracker is kept, the call's next read goes on from it
+(while the database holds nothing newer for the call) and the next save writes both turns, so the
+next turn does not run on the older state and ask again for what the caller just said.
 
 Configured in `endpoints.yml` as `type: connector.tracker_store.StrictSQLTrackerStore`; the URL
 comes from `TRACKER_STORE_URL` (any SQLAlchemy URL), default SQLite under the repository's `var/`.
@@ -43,9 +43,10 @@ import os
 import sys
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Iterable, TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore, create_engine_kwargs
@@ -54,8 +55,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.orm import sessionmaker
 
-import connector.rasa_tuning  # noqa: F401  (Rasa per-turn overhead; see the module)
-from connector import logsafe
+import connector.rasa_patches.tuning  # noqa: F401  (Rasa per-turn overhead; see the module)
+from common import logsafe
 
 # The Rasa server loads this store at start (endpoints.yml): from then on no log line of the
 # process carries an email or phone number in clear, a database error's quoted values included.
@@ -66,7 +67,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_URL = f"sqlite:///{REPO_ROOT / 'var' / 'tracker.db'}"
 # How long start-up waits for the database (a container may still be starting).
 DEFAULT_WAIT_SECONDS = 10.0
-# How long a read or save that lost its connection is retried (a fast restart takes ~1 s).
+# How long a read or save that lost its connection is retried (long enough for a quick restart).
 DEFAULT_RETRY_SECONDS = 5.0
 EXIT_CODE = 3
 RECENT_TRACKERS = 1000  # trackers kept after their save: the next read, the per-turn summary
@@ -144,7 +145,7 @@ def latest_session(events: Iterable[Event]) -> list[Event]:
 def engine_kwargs(url: sa.engine.URL) -> dict[str, Any]:
     """Rasa's engine options, plus a connection pool for an SQLite file. SQLAlchemy 1.4 gives a
     file NullPool: a new connection per read or save, and with write-ahead logging (below) the
-    last connection's close checkpoints and deletes the log, so every save rebuilt it. Pooled
+    last connection's close checkpoints and deletes the log, so every save rebuilds it. Pooled
     connections keep it open; they are shared between threads (the turn thread and Sanic's),
     one user at a time, which the pool guarantees. A failed statement's error (logged by Rasa's
     fail-safe wrapper and by the turn) names the statement, never its values: the events hold
@@ -152,18 +153,21 @@ def engine_kwargs(url: sa.engine.URL) -> dict[str, Any]:
     kwargs = create_engine_kwargs(url)
     kwargs["hide_parameters"] = True
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        kwargs.update(poolclass=sa.pool.QueuePool, pool_size=5, max_overflow=10,
-                      connect_args={"check_same_thread": False})  # fmt: skip
+        kwargs.update(
+            poolclass=sa.pool.QueuePool,
+            pool_size=5,
+            max_overflow=10,
+            connect_args={"check_same_thread": False},
+        )
     return kwargs
 
 
 def sqlite_pragmas(connection: Any, _: Any) -> None:
     """Write-ahead logging for the embedded SQLite store. In its default (rollback journal,
-    synchronous=FULL) mode every tracker save created, synced and deleted a journal file: half
-    of a save's time at 200 calls (py-spy). With WAL, a commit appends to one log, and
-    synchronous=NORMAL syncs it at checkpoints: a crash of the process loses nothing; a power
-    cut may lose the last turns' trackers, never the database. Readers no longer wait on the
-    writer either."""
+    synchronous=FULL) mode every tracker save creates, syncs and deletes a journal file. With
+    WAL, a commit appends to one log, and synchronous=NORMAL syncs it at checkpoints: a crash of
+    the process loses nothing; a power cut may lose the last turns' trackers, never the
+    database. Readers do not wait on the writer either."""
     cursor = connection.cursor()
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -208,7 +212,7 @@ def continues(kept: Saved | None, tracker: Any) -> bool:
         return False
     events = list(tracker.events)
     return len(events) >= kept.stored and not any(
-        isinstance(event, SessionStarted) for event in events[kept.stored:]
+        isinstance(event, SessionStarted) for event in events[kept.stored :]
     )
 
 
@@ -236,7 +240,7 @@ class StrictSQLTrackerStore(SQLTrackerStore):
         except TrackerStoreUnavailable as error:
             message = (
                 f"FATAL: {error}. Rasa would otherwise run with no conversation memory. "
-                "Fix TRACKER_STORE_URL (see README, 'Configuration') and start again."
+                "Fix TRACKER_STORE_URL (see docs/configuration.md) and start again."
             )
             logger.critical(message)
             print(message, file=sys.stderr, flush=True)
@@ -276,8 +280,11 @@ class StrictSQLTrackerStore(SQLTrackerStore):
                 if not is_transient(error) or time.monotonic() + delay > deadline:
                     raise
                 reason = str(getattr(error, "orig", error)).strip().splitlines()[:1]
-                logger.warning("tracker store: %s failed (%s); trying again", what,
-                               reason[0] if reason else type(error).__name__)  # fmt: skip
+                logger.warning(
+                    "tracker store: %s failed (%s); trying again",
+                    what,
+                    reason[0] if reason else type(error).__name__,
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 1.0)
 
@@ -288,14 +295,13 @@ class StrictSQLTrackerStore(SQLTrackerStore):
         """The call's tracker, rebuilt from the events this process saved last when the database
         holds nothing newer for the call, else read as Rasa does.
 
-        A read was a sixth of a turn's work at 200 calls (py-spy): fetch every event of the
-        session, parse its JSON, build the event objects. The events are append-only and our
-        save was the last write exactly when the newest event id for the call is still the one
-        seen after that save (one indexed query), whichever replica or process wrote since;
-        Rasa's conversation lock keeps other writes to the call out of the gap between a save
-        and its id query. The events are then those of the session as saved, replayed into a
-        new tracker, as Rasa's read does (events are never changed once made; Rasa's own
-        `tracker.copy()` shares them)."""
+        Rasa's read fetches every event of the session, parses its JSON and builds the event
+        objects, on every turn. The events are append-only and our save was the last write exactly
+        when the newest event id for the call is still the one seen after that save (one indexed
+        query), whichever replica or process wrote since; Rasa's conversation lock keeps other
+        writes to the call out of the gap between a save and its id query. The events are then those
+        of the session as saved, replayed into a new tracker, as Rasa's read does (events are never
+        changed once made; Rasa's own `tracker.copy()` shares them)."""
         kept = self._recent.get(sender_id)
         if kept is not None and kept.last_id is not None and self.domain is not None:
             if self._last_event_id(sender_id) == kept.last_id:
@@ -305,8 +311,10 @@ class StrictSQLTrackerStore(SQLTrackerStore):
         return await super().retrieve(sender_id)
 
     async def retrieve_full_tracker(self, conversation_id: str) -> Any:
-        return await self._retrying("a read", lambda: super(StrictSQLTrackerStore, self)
-                                    .retrieve_full_tracker(conversation_id))  # fmt: skip
+        return await self._retrying(
+            "a read",
+            lambda: super(StrictSQLTrackerStore, self).retrieve_full_tracker(conversation_id),
+        )
 
     async def save(self, tracker: Any) -> None:
         kept = self._recent.pop(tracker.sender_id, None)  # until this save is known to have landed
@@ -318,8 +326,11 @@ class StrictSQLTrackerStore(SQLTrackerStore):
                 # newest id and count), so the next read goes on from it as long as nothing
                 # else wrote, and the next save writes this turn's events with its own.
                 self._keep(Saved(tracker, kept.last_id, kept.stored))  # type: ignore[union-attr]
-                logger.error("tracker store: call %s: a turn could not be saved; kept in memory "
-                             "and written with the next save", tracker.sender_id)  # fmt: skip
+                logger.error(
+                    "tracker store: call %s: a turn could not be saved; kept in memory "
+                    "and written with the next save",
+                    tracker.sender_id,
+                )
             raise
         # Kept for the next read and save (above, below) and for the Retell channel's per-turn
         # summary (route, slots changed), which would otherwise read the call again.
@@ -339,16 +350,17 @@ class StrictSQLTrackerStore(SQLTrackerStore):
         subquery on session starts), then writes the tracker's events past that count. When our
         save was the last write for the call (the newest event id unchanged since it), that
         count is the one known from it, so only the new events are written: one indexed query
-        and one insert, in one transaction, on SQLAlchemy Core. Together with the read above,
-        the store was a quarter of a turn's work at 200 calls (py-spy); the rows are Rasa's,
-        column for column, and any doubt goes to Rasa's own save."""
+        and one insert, in one transaction, on SQLAlchemy Core. The rows are Rasa's, column for
+        column, and any doubt goes to Rasa's own save."""
         sender_id = tracker.sender_id
         if kept is not None and kept.last_id is not None:
             with self.engine.begin() as connection:
                 if self._newest_id(connection, sender_id) == kept.last_id:
                     await self.stream_events(tracker)  # as Rasa's save does, before writing
-                    rows = [event_row(sender_id, event)
-                            for event in itertools.islice(tracker.events, kept.stored, None)]  # fmt: skip
+                    rows = [
+                        event_row(sender_id, event)
+                        for event in itertools.islice(tracker.events, kept.stored, None)
+                    ]
                     if rows:
                         connection.execute(self._events.insert(), rows)
                     return self._newest_id(connection, sender_id)

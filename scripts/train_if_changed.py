@@ -2,7 +2,7 @@
 
 The fingerprint is a hash of the contents (not the mtimes) of config.yml, domain.yml and every
 file under data/, so a fresh clone trains once and a `git checkout` that changes nothing does
-not retrain. Rasa's own cache would also skip work, but only after ~20 s of TensorFlow import.
+not retrain. Rasa's own cache would also skip work, but only after the slow TensorFlow import.
 """
 
 from __future__ import annotations

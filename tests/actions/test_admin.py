@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from actions import outbox
 from actions.admin import main
-from actions.store import Booking, BookingStore
+from actions.storage import outbox
+from actions.storage.bookings import Booking, BookingStore
 
 ROOT = Path(__file__).resolve().parents[2]
 T10 = datetime(2030, 7, 1, 10, 0, tzinfo=timezone.utc)
@@ -81,7 +81,7 @@ def test_list_filters_and_text(
 def test_times_default_to_the_business_timezone(
     booked: tuple[Booking, Booking], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    profile = pytest.importorskip("actions.profile")
+    profile = pytest.importorskip("actions.booking.profile")
     tz = profile.load_profile().tz
     assert main(["list", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
@@ -188,9 +188,10 @@ def test_outbox_lists_pending_and_sent(
 
 
 def test_outbox_show_renders_the_mail(
-    booked: tuple[Booking, Booking], capsys: pytest.CaptureFixture[str],
+    booked: tuple[Booking, Booking],
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+) -> None:
     jane, _ = booked
     monkeypatch.setenv("SMTP_FROM", "bookings@bella.example")
     assert main(["outbox", "--json"]) == 0
@@ -204,14 +205,23 @@ def test_outbox_show_renders_the_mail(
     assert "No mail #999" in capsys.readouterr().err
 
 
-def test_purge(db_url: str, monkeypatch: pytest.MonkeyPatch,
-               capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_purge(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("BOOKING_DB_URL", db_url)
     store = BookingStore(db_url)
     store.create_schema()
-    old = store.book(reference="old", name="Jane Doe", email="jane@example.com",
-                     phone="+14155550123", service="haircut", start=OLD,
-                     end=OLD + timedelta(minutes=30), slot_minutes=15, capacity=1)  # fmt: skip
+    old = store.book(
+        reference="old",
+        name="Jane Doe",
+        email="jane@example.com",
+        phone="+14155550123",
+        service="haircut",
+        start=OLD,
+        end=OLD + timedelta(minutes=30),
+        slot_minutes=15,
+        capacity=1,
+    )
     store.dispose()
     monkeypatch.setenv("ASSISTANT_NOW", "2021-01-10T09:00")
     assert main(["--tz", "UTC", "purge", "--before", "2021-01-11"]) == 2  # tomorrow: refused

@@ -8,13 +8,17 @@ from bench.load import next_probe, pct, saturation_point, stats, summarise
 def row(channel: str, calls: int, first_p50: float, first_p99: float, close_p50: float) -> dict:
     form = {"p50": first_p50, "p99": first_p99}
     return {
-        "channel": channel, "calls": calls, "booked": calls,
+        "channel": channel,
+        "calls": calls,
+        "booked": calls,
         "first_frame_ms": {"form": form, "fallback": {"p50": 350.0}},
         "closing_frame_ms": {"form": {"p50": close_p50}},
         "ping_ms": {"p99": 5.0},
-        "processes": {"rasa": {"peak_rss_mb": 700.0, "cpu_mean_pct": 40.0},
-                      "actions": {"peak_rss_mb": 200.0, "cpu_mean_pct": 5.0}},
-    }  # fmt: skip
+        "processes": {
+            "rasa": {"peak_rss_mb": 700.0, "cpu_mean_pct": 40.0},
+            "actions": {"peak_rss_mb": 200.0, "cpu_mean_pct": 5.0},
+        },
+    }
 
 
 def test_percentiles_pick_observed_values():
@@ -24,11 +28,16 @@ def test_percentiles_pick_observed_values():
 
 
 def test_ratios_to_the_floor_and_the_saturation_point():
-    results = {"levels": [
-        row("retell", 10, 80, 150, 100), row("rest", 10, 80, 140, 80),
-        row("retell", 100, 200, 480, 260), row("rest", 100, 200, 470, 200),
-        row("retell", 200, 400, 900, 500), row("rest", 200, 380, 880, 400),
-    ]}  # fmt: skip
+    results = {
+        "levels": [
+            row("retell", 10, 80, 150, 100),
+            row("rest", 10, 80, 140, 80),
+            row("retell", 100, 200, 480, 260),
+            row("rest", 100, 200, 470, 200),
+            row("retell", 200, 400, 900, 500),
+            row("rest", 200, 380, 880, 400),
+        ]
+    }
     summarise(results)
     by_calls = {line["calls"]: line for line in results["summary"]}
     assert by_calls[10]["close_p50_ratio_to_rest"] == 1.25
@@ -39,8 +48,12 @@ def test_ratios_to_the_floor_and_the_saturation_point():
 
 
 def test_past_the_levels_it_probes_on_until_saturation_or_the_limit():
-    calm = [row("retell", 100, 40, 90, 45), row("rest", 100, 40, 80, 40),
-            row("retell", 200, 45, 220, 50), row("rest", 200, 44, 480, 44)]  # fmt: skip
+    calm = [
+        row("retell", 100, 40, 90, 45),
+        row("rest", 100, 40, 80, 40),
+        row("retell", 200, 45, 220, 50),
+        row("rest", 200, 44, 480, 44),
+    ]
     assert saturation_point(calm) is None  # the floor's p99 does not count
     assert next_probe(calm, probe_to=400) == 300
     assert next_probe(calm + [row("retell", 300, 60, 300, 70)], probe_to=400) == 400

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from rasa.core.agent import Agent
 
-import connector.retell  # noqa: F401  (what Rasa imports from credentials.yml: the tuning)
+import connector.retell.channel  # noqa: F401  (what Rasa imports from credentials.yml: the tuning)
 from tests.e2e.servers import MODEL, PROJECT
 
 

@@ -36,9 +36,12 @@ def store(url):
 
 
 def turn(tracker: DialogueStateTracker, text: str, slot: str, value: object) -> None:
-    for event in (UserUttered(text, {"name": "inform", "confidence": 0.9}),
-                  SlotSet(slot, value), BotUttered(f"got {value}"),
-                  ActionExecuted("action_listen")):  # fmt: skip
+    for event in (
+        UserUttered(text, {"name": "inform", "confidence": 0.9}),
+        SlotSet(slot, value),
+        BotUttered(f"got {value}"),
+        ActionExecuted("action_listen"),
+    ):
         tracker.update(event)
 
 
@@ -56,8 +59,9 @@ def test_the_next_read_equals_the_database_and_is_a_new_tracker(store, monkeypat
     asyncio.run(store.save(tracker))
 
     reads = []
-    monkeypatch.setattr(SQLTrackerStore, "retrieve",
-                        lambda self, sender: reads.append(sender) or None)  # fmt: skip
+    monkeypatch.setattr(
+        SQLTrackerStore, "retrieve", lambda self, sender: reads.append(sender) or None
+    )
     again = asyncio.run(store.retrieve("call-1"))
     monkeypatch.undo()
     assert reads == []  # answered without reading the events
@@ -98,8 +102,11 @@ def test_an_unknown_call_is_none(store):
 def test_only_the_latest_session_is_read_back(store):
     tracker = DialogueStateTracker("call-3", DOMAIN.slots)
     turn(tracker, "i want a haircut", "service", "haircut")
-    for event in (ActionExecuted("action_session_start"), SessionStarted(),
-                  ActionExecuted("action_listen")):  # fmt: skip
+    for event in (
+        ActionExecuted("action_session_start"),
+        SessionStarted(),
+        ActionExecuted("action_listen"),
+    ):
         tracker.update(event)
     turn(tracker, "cancel my booking", "booking_reference", "BK-1")
     asyncio.run(store.save(tracker))

@@ -66,10 +66,13 @@ def test_the_embedded_sqlite_store_writes_ahead_and_keeps_what_it_saved(store, t
     from rasa.shared.core.events import SlotSet, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    tracker = DialogueStateTracker.from_events("call-wal", [
-        UserUttered("book a haircut", {"name": "book", "confidence": 0.9}),
-        SlotSet("service", "haircut"),
-    ])  # fmt: skip
+    tracker = DialogueStateTracker.from_events(
+        "call-wal",
+        [
+            UserUttered("book a haircut", {"name": "book", "confidence": 0.9}),
+            SlotSet("service", "haircut"),
+        ],
+    )
     asyncio.run(store.save(tracker))
     with store.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -123,8 +126,10 @@ def test_a_failed_read_fails_the_turn_instead_of_starting_the_call_afresh(store)
 def test_a_failed_statement_does_not_put_what_callers_said_in_the_logs(store):
     with pytest.raises(sa.exc.DBAPIError) as failed:
         with store.engine.begin() as connection:
-            connection.execute(sa.text("INSERT INTO no_such_table VALUES (:data)"),
-                               {"data": '{"text": "pia@example.com"}'})  # fmt: skip
+            connection.execute(
+                sa.text("INSERT INTO no_such_table VALUES (:data)"),
+                {"data": '{"text": "pia@example.com"}'},
+            )
     assert "no_such_table" in str(failed.value)  # the statement is named
     assert "pia@example.com" not in str(failed.value)
     assert "SQL parameters hidden" in str(failed.value)

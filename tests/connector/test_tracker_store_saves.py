@@ -21,8 +21,9 @@ COLUMNS = ("sender_id", "type_name", "timestamp", "intent_name", "action_name", 
 
 @pytest.fixture
 def stores(tmp_path):
-    ours = StrictSQLTrackerStore(domain=DOMAIN, url=f"sqlite:///{tmp_path / 'ours.db'}",
-                                 wait_seconds=1)  # fmt: skip
+    ours = StrictSQLTrackerStore(
+        domain=DOMAIN, url=f"sqlite:///{tmp_path / 'ours.db'}", wait_seconds=1
+    )
     rasas = SQLTrackerStore(domain=DOMAIN, host=f"sqlite:///{tmp_path / 'rasa.db'}")
     yield ours, rasas
     ours.engine.dispose()
@@ -36,9 +37,12 @@ def rows(store: SQLTrackerStore) -> list[tuple]:
 
 
 def turn(tracker: DialogueStateTracker, text: str, slot: str, value: object) -> None:
-    for event in (UserUttered(text, {"name": "inform", "confidence": 0.9}),
-                  SlotSet(slot, value), BotUttered(f"got {value}"),
-                  ActionExecuted("action_listen")):  # fmt: skip
+    for event in (
+        UserUttered(text, {"name": "inform", "confidence": 0.9}),
+        SlotSet(slot, value),
+        BotUttered(f"got {value}"),
+        ActionExecuted("action_listen"),
+    ):
         tracker.update(event)
 
 
@@ -65,13 +69,18 @@ def test_turn_after_turn_the_rows_are_rasas_and_the_count_query_runs_once(stores
     ours, rasas = stores
     counts = counted(ours, monkeypatch)
     tracker = DialogueStateTracker("call-1", DOMAIN.slots)
-    for event in (ActionExecuted("action_session_start"), SessionStarted(),
-                  ActionExecuted("action_listen")):  # fmt: skip
+    for event in (
+        ActionExecuted("action_session_start"),
+        SessionStarted(),
+        ActionExecuted("action_listen"),
+    ):
         tracker.update(event)
     save_both(ours, rasas, tracker)
-    for text, slot, value in (("a beard trim", "service", "beard trim"),
-                              ("my name is ann", "customer_name", "Ann"),
-                              ("friday", "booking_date", "2026-12-04")):  # fmt: skip
+    for text, slot, value in (
+        ("a beard trim", "service", "beard trim"),
+        ("my name is ann", "customer_name", "Ann"),
+        ("friday", "booking_date", "2026-12-04"),
+    ):
         tracker = asyncio.run(ours.retrieve("call-1"))
         turn(tracker, text, slot, value)
         save_both(ours, rasas, tracker)
@@ -89,8 +98,11 @@ def test_a_new_session_within_a_call_is_saved_as_rasa_saves_it(stores):
     turn(tracker, "a haircut", "service", "haircut")
     save_both(ours, rasas, tracker)
     tracker = asyncio.run(ours.retrieve("call-2"))
-    for event in (ActionExecuted("action_session_start"), SessionStarted(),
-                  ActionExecuted("action_listen")):  # fmt: skip
+    for event in (
+        ActionExecuted("action_session_start"),
+        SessionStarted(),
+        ActionExecuted("action_listen"),
+    ):
         tracker.update(event)
     turn(tracker, "cancel my booking", "booking_reference", "BK-1")
     save_both(ours, rasas, tracker)
@@ -136,13 +148,13 @@ def test_a_row_is_rasas_row_for_the_event():
     assert event_row("c", action)["type_name"] == "action"
 
 
-
 def save_fails(store: StrictSQLTrackerStore, sender: str, monkeypatch) -> DialogueStateTracker:
     """A call with one saved turn, then a turn (the email) whose save fails past the retries, as
     with the database down. Returns the tracker of the saved turn."""
     monkeypatch.setattr(store, "retry_seconds", 0.3)
-    saved = DialogueStateTracker.from_events(sender, [ActionExecuted("action_listen")],
-                                             slots=DOMAIN.slots)  # fmt: skip
+    saved = DialogueStateTracker.from_events(
+        sender, [ActionExecuted("action_listen")], slots=DOMAIN.slots
+    )
     turn(saved, "my name is pia", "customer_name", "Pia")
     asyncio.run(store.save(saved))
     heard = asyncio.run(store.retrieve(sender))
@@ -169,29 +181,33 @@ def test_a_turn_whose_save_failed_is_written_with_the_next_save(stores, tmp_path
     asyncio.run(ours.save(after))
 
     # What a restarted server reads: every turn, each event once.
-    again = StrictSQLTrackerStore(domain=DOMAIN, url=f"sqlite:///{tmp_path / 'ours.db'}",
-                                  wait_seconds=1)  # fmt: skip
+    again = StrictSQLTrackerStore(
+        domain=DOMAIN, url=f"sqlite:///{tmp_path / 'ours.db'}", wait_seconds=1
+    )
     try:
         read = asyncio.run(again.retrieve("call-gap"))
     finally:
         again.engine.dispose()
     texts = [e.text for e in read.events if isinstance(e, UserUttered)]
     assert texts == ["my name is pia", "pia at example dot com", "saturday"]
-    assert (read.get_slot("customer_name"), read.get_slot("email"),
-            read.get_slot("booking_date")) == ("Pia", "pia@example.com", "2026-12-05")  # fmt: skip
+    assert (
+        read.get_slot("customer_name"),
+        read.get_slot("email"),
+        read.get_slot("booking_date"),
+    ) == ("Pia", "pia@example.com", "2026-12-05")
 
 
 def test_an_unsaved_turn_gives_way_to_a_newer_write(stores, monkeypatch):
     """Another process wrote the call after the failed save: the database is read, as Rasa does."""
     ours, _ = stores
     saved = save_fails(ours, "call-other", monkeypatch)
-    other = DialogueStateTracker.from_events("call-other", list(saved.events),
-                                             slots=DOMAIN.slots)  # fmt: skip
+    other = DialogueStateTracker.from_events("call-other", list(saved.events), slots=DOMAIN.slots)
     turn(other, "noor at example dot com", "email", "noor@example.com")
     with ours.engine.begin() as connection:  # a replica's write, behind this process's back
-        connection.execute(ours._events.insert(), [
-            event_row("call-other", event) for event in list(other.events)[len(saved.events):]
-        ])  # fmt: skip
+        connection.execute(
+            ours._events.insert(),
+            [event_row("call-other", event) for event in list(other.events)[len(saved.events) :]],
+        )
     assert asyncio.run(ours.retrieve("call-other")).get_slot("email") == "noor@example.com"
 
 

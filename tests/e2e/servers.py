@@ -1,6 +1,6 @@
 """Start the real action server and Rasa server for end-to-end tests, as `make run` does.
 
-Each Rasa start costs ~20 s (TensorFlow import, model load), so one pair serves the whole test
+Each Rasa start is slow (TensorFlow import, model load), so one pair serves the whole test
 session (see conftest.py). Every server gets free ports, its own SQLite files under a temporary
 directory, and logs in files that a failing test prints.
 """
@@ -55,15 +55,18 @@ def tail(path: Path, lines: int = 60) -> str:
 def sqlite_env(workdir: Path, **extra: str) -> dict[str, str]:
     """base_env with the bookings and the conversations in SQLite files under `workdir`, and the
     repository's business profile unless `extra` names another."""
-    env = base_env(BOOKING_DB_URL=f"sqlite:///{workdir / 'bookings.db'}",
-                   TRACKER_STORE_URL=f"sqlite:///{workdir / 'tracker.db'}", **extra)  # fmt: skip
+    env = base_env(
+        BOOKING_DB_URL=f"sqlite:///{workdir / 'bookings.db'}",
+        TRACKER_STORE_URL=f"sqlite:///{workdir / 'tracker.db'}",
+        **extra,
+    )
     if "BUSINESS_PROFILE" not in extra:
         env.pop("BUSINESS_PROFILE", None)
     return env
 
 
 @contextmanager
-def serving(assistant: "Assistant", *companions: Any) -> Iterator["Assistant"]:
+def serving(assistant: Assistant, *companions: Any) -> Iterator[Assistant]:
     """`assistant` started; afterwards (also when start-up fails) it and every companion (a fake
     Gemini, a proxy: anything with stop()) are stopped."""
     try:
@@ -76,8 +79,13 @@ def serving(assistant: "Assistant", *companions: Any) -> Iterator["Assistant"]:
 
 
 def base_env(**extra: str) -> dict[str, str]:
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2",
-           "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "PYTHONUNBUFFERED": "1"}  # fmt: skip
+    env = {
+        **os.environ,
+        "RASA_TELEMETRY_ENABLED": "false",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
     env.update(extra)
     return env
 
@@ -105,7 +113,7 @@ class Assistant:
     def log(self, name: str) -> Path:
         return self.workdir / f"{name}.log"
 
-    def start(self) -> "Assistant":
+    def start(self) -> Assistant:
         self.workdir.mkdir(parents=True, exist_ok=True)
         relay_url = f"http://127.0.0.1:{self.rasa_port}/webhooks/retell/relay"
         self.env.setdefault("RELAY_URLS", f"default={relay_url}")
@@ -126,18 +134,36 @@ class Assistant:
         log = self.log("actions").open("ab")
         self.processes["actions"] = subprocess.Popen(
             [str(BIN / "python"), "-m", "actions.server", "--port", str(self.action_port)],
-            cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            cwd=REPO,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         wait_for_port(self.action_port, self.processes["actions"], 60, self.log("actions"))
 
     def start_rasa(self) -> None:
         log = self.log("rasa").open("ab")
         self.processes["rasa"] = subprocess.Popen(
-            [str(BIN / "rasa"), "run", "--enable-api", "--interface", "127.0.0.1",
-             "--port", str(self.rasa_port), "--credentials", "credentials.yml",
-             "--endpoints", str(self.endpoints), "--model", str(MODEL)],
-            cwd=PROJECT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            [
+                str(BIN / "rasa"),
+                "run",
+                "--enable-api",
+                "--interface",
+                "127.0.0.1",
+                "--port",
+                str(self.rasa_port),
+                "--credentials",
+                "credentials.yml",
+                "--endpoints",
+                str(self.endpoints),
+                "--model",
+                str(MODEL),
+            ],
+            cwd=PROJECT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         wait_for_port(self.rasa_port, self.processes["rasa"], 180, self.log("rasa"))
 
     def stop(self, name: str, hard: bool = False) -> None:
@@ -163,8 +189,9 @@ class Assistant:
         body = json.dumps({"sender": sender, "message": text, **extra}).encode()
         request = urllib.request.Request(
             f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/webhook",
-            data=body, headers={"Content-Type": "application/json"},
-        )  # fmt: skip
+            data=body,
+            headers={"Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(request, timeout=60) as response:
             return [m["text"] for m in json.load(response) if m.get("text")]
 
@@ -184,9 +211,12 @@ class Assistant:
 
     def admin(self, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [str(BIN / "booking-admin"), *args], env=self.env, capture_output=True, text=True,
+            [str(BIN / "booking-admin"), *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
             timeout=60,
-        )  # fmt: skip
+        )
 
     def bookings(self) -> list[dict]:
         result = self.admin("list", "--json")

@@ -29,9 +29,10 @@ class SlowProxy:
                 except ValueError:
                     action = None
                 request = urllib.request.Request(
-                    proxy.target + self.path, data=body,
+                    proxy.target + self.path,
+                    data=body,
                     headers={"Content-Type": self.headers.get("Content-Type", "application/json")},
-                )  # fmt: skip
+                )
                 try:
                     with urllib.request.urlopen(request, timeout=60) as answer:
                         status, payload = answer.status, answer.read()
@@ -52,7 +53,7 @@ class SlowProxy:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @classmethod
-    def in_front_of(cls, assistant) -> "SlowProxy":
+    def in_front_of(cls, assistant) -> SlowProxy:
         """A started proxy that `assistant`'s Rasa server will call instead of its action server
         (before `assistant.start()`); also kept as `assistant.proxy`."""
         proxy = cls(assistant.actions_direct.removesuffix("/webhook")).start()
@@ -60,7 +61,7 @@ class SlowProxy:
         assistant.proxy = proxy
         return proxy
 
-    def start(self) -> "SlowProxy":
+    def start(self) -> SlowProxy:
         self.thread.start()
         return self
 

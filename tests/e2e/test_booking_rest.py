@@ -57,11 +57,13 @@ def test_a_booking_one_value_per_turn(assistant, caller):
 
 
 def test_everything_in_one_breath_then_a_correction_at_the_read_back(assistant, caller):
-    said = joined(assistant.say(
-        caller,
-        "hi i'm maria garcia i want a haircut thursday at 3 "
-        "my email is maria dot garcia at example dot com",
-    ))  # fmt: skip
+    said = joined(
+        assistant.say(
+            caller,
+            "hi i'm maria garcia i want a haircut thursday at 3 "
+            "my email is maria dot garcia at example dot com",
+        )
+    )
     assert "Maria Garcia, haircut, Thursday, December 3rd at 3 PM" in said
     assert "maria.garcia@example.com" in said
 
@@ -124,6 +126,9 @@ def test_a_spelled_email_and_a_time_given_with_the_day(assistant, caller):
     said = joined(assistant.say(caller, "j o n dot l i at example dot com"))
     assert "What day" in said
     said = joined(assistant.say(caller, "friday december 18th first thing in the morning"))
-    assert "Jon Li, blow-dry, Friday, December 18th at 9 AM, confirmation to jon.li@example.com" in said
+    assert (
+        "Jon Li, blow-dry, Friday, December 18th at 9 AM, confirmation to jon.li@example.com"
+        in said
+    )
     code = spoken_code(assistant.say(caller, "yes"))
     assert row(assistant, code)["email"] == "jon.li@example.com"

@@ -17,8 +17,8 @@ import pytest
 import websockets
 import yaml
 
-from connector import identity
-from connector.simulate import FakeRetell, SimulatedCall
+from common import identity
+from connector.retell.simulator import FakeRetell, SimulatedCall
 from tests.e2e.conftest import NOW
 from tests.e2e.servers import MODEL, REPO, Assistant, serving, sqlite_env
 from tests.e2e.slow_proxy import SlowProxy
@@ -35,10 +35,16 @@ def assistant(tmp_path_factory: pytest.TempPathFactory):
     profile = yaml.safe_load((REPO / "data" / "business.yml").read_text())
     profile.pop("transfer_number")
     (workdir / "business.yml").write_text(yaml.safe_dump(profile))
-    running = Assistant(workdir, sqlite_env(
-        workdir, ASSISTANT_NOW=NOW, BUSINESS_PROFILE=str(workdir / "business.yml"),
-        RETELL_WS_SECRET=WS_SECRET, CHANNEL_SECRET=CHANNEL_SECRET,
-    ))  # fmt: skip
+    running = Assistant(
+        workdir,
+        sqlite_env(
+            workdir,
+            ASSISTANT_NOW=NOW,
+            BUSINESS_PROFILE=str(workdir / "business.yml"),
+            RETELL_WS_SECRET=WS_SECRET,
+            CHANNEL_SECRET=CHANNEL_SECRET,
+        ),
+    )
     with serving(running, SlowProxy.in_front_of(running)):
         yield running
 
@@ -52,8 +58,9 @@ def run(coroutine):
 
 
 async def open_call(assistant, phone: str | None = None) -> SimulatedCall:
-    return await SimulatedCall(url(assistant), FakeRetell(from_number=phone),
-                               token=WS_SECRET).connect()  # fmt: skip
+    return await SimulatedCall(
+        url(assistant), FakeRetell(from_number=phone), token=WS_SECRET
+    ).connect()
 
 
 async def book(sim: SimulatedCall, name: str, email: str, day: str, time: str) -> str:
@@ -106,8 +113,10 @@ def test_a_reminder_and_noise_mid_form_then_the_booking_completes(assistant):
     assert invocation["response_type"] == "tool_call_invocation"
     assert invocation["name"] == "book_appointment"
     assert json.loads(invocation["arguments"]) == {
-        "service": "Haircut", "start": "2026-12-04T10:00:00-05:00", "code": code,
-    }  # fmt: skip
+        "service": "Haircut",
+        "start": "2026-12-04T10:00:00-05:00",
+        "code": code,
+    }
     assert result["tool_call_id"] == invocation["tool_call_id"] and result["successful"] is True
     assert code in result["content"]
     [stored] = [b for b in assistant.bookings() if b["code"] == code]
@@ -210,8 +219,9 @@ def test_rest_metadata_claiming_a_phone_cannot_reach_its_booking(assistant):
     for metadata in claims:
         said = assistant.say(sender, "hi", metadata=metadata, input_channel="retell")
         assert not any("Lee" in line for line in said), said  # not recognised
-        said = assistant.say(sender, "i want to cancel my appointment", metadata=metadata,
-                             input_channel="retell")  # fmt: skip
+        said = assistant.say(
+            sender, "i want to cancel my appointment", metadata=metadata, input_channel="retell"
+        )
         assert any("email address the booking is under" in line for line in said), said
         said = assistant.say(sender, "lee park", metadata=metadata, input_channel="retell")
         assert not any("cancel" in line.lower() and "shall" in line.lower() for line in said)

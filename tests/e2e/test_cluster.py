@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import sqlalchemy as sa
 
-from connector.simulate import FakeRetell, SimulatedCall
+from connector.retell.simulator import FakeRetell, SimulatedCall
 from tests.conftest import _on_ci
 from tests.e2e.conftest import NOW
 from tests.e2e.servers import MODEL, PROJECT, Assistant, base_env, free_port
@@ -43,37 +43,53 @@ def redis_db() -> int:
     return 7
 
 
-def test_a_call_moves_to_another_replica_and_the_booking_completes(tmp_path, postgres_url,
-                                                                   redis_db):  # fmt: skip
+def test_a_call_moves_to_another_replica_and_the_booking_completes(
+    tmp_path, postgres_url, redis_db
+):
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}: run the tests with `make test`")
     secret = secrets.token_hex(16)
     ports = {"a": free_port(), "b": free_port()}
     action_port = free_port()
     common = dict(
-        ASSISTANT_NOW=NOW, CHANNEL_SECRET=secret, TRACKER_STORE_URL=postgres_url,
-        BOOKING_DB_URL=postgres_url, ACTION_ENDPOINT_URL=f"http://127.0.0.1:{action_port}/webhook",
-        REDIS_HOST=REDIS_HOST, REDIS_PORT=str(REDIS_PORT), REDIS_DB=str(redis_db),
+        ASSISTANT_NOW=NOW,
+        CHANNEL_SECRET=secret,
+        TRACKER_STORE_URL=postgres_url,
+        BOOKING_DB_URL=postgres_url,
+        ACTION_ENDPOINT_URL=f"http://127.0.0.1:{action_port}/webhook",
+        REDIS_HOST=REDIS_HOST,
+        REDIS_PORT=str(REDIS_PORT),
+        REDIS_DB=str(redis_db),
         LOCK_KEY_PREFIX=f"test{secrets.token_hex(4)}",
-    )  # fmt: skip
-    relay_urls = ",".join(f"{r}=http://127.0.0.1:{p}/webhooks/retell/relay"
-                          for r, p in ports.items())  # fmt: skip
+    )
+    relay_urls = ",".join(
+        f"{r}=http://127.0.0.1:{p}/webhooks/retell/relay" for r, p in ports.items()
+    )
     with FakeGemini(valid_key="cluster-key") as gemini:
         gemini.script(["Yes, there's free parking ", "behind the salon. ", "It's easy to find."])
         cluster_file = PROJECT / "endpoints.cluster.yml"
         replicas = {
-            name: Assistant(tmp_path / name, base_env(
-                **common, REPLICA_ID=name, RELAY_URLS=relay_urls, GEMINI_API_KEY="cluster-key",
-                GEMINI_API_ENDPOINT=gemini.endpoint,
-            ), action_port=action_port, rasa_port=port, endpoints_file=cluster_file)
+            name: Assistant(
+                tmp_path / name,
+                base_env(
+                    **common,
+                    REPLICA_ID=name,
+                    RELAY_URLS=relay_urls,
+                    GEMINI_API_KEY="cluster-key",
+                    GEMINI_API_ENDPOINT=gemini.endpoint,
+                ),
+                action_port=action_port,
+                rasa_port=port,
+                endpoints_file=cluster_file,
+            )
             for name, port in ports.items()
-        }  # fmt: skip
+        }
         a, b = replicas["a"], replicas["b"]
         try:
             a.workdir.mkdir(parents=True)
             b.workdir.mkdir(parents=True)
             a.start_actions()  # one action server for both replicas
-            with ThreadPoolExecutor(2) as pool:  # each start costs ~20 s: side by side
+            with ThreadPoolExecutor(2) as pool:  # each start is slow: side by side
                 list(pool.map(lambda replica: replica.start_rasa(), (a, b)))
             heard, fake = asyncio.run(asyncio.wait_for(_call(ports), 180))
         finally:
@@ -94,8 +110,9 @@ def test_a_call_moves_to_another_replica_and_the_booking_completes(tmp_path, pos
     assert f"call {call_id}: socket open (reconnect)" in logs["b"]
     assert "route=fallback" in logs["b"] and "route=fallback" not in logs["a"]
     # The Gemini answer went through the relay (to B, which holds the socket), not as a message.
-    assert re.search(r"fallback: source=gemini outcome=answered .* relayed=[1-9]\d* unsent=0",
-                     actions_log), actions_log[-2000:]  # fmt: skip
+    assert re.search(
+        r"fallback: source=gemini outcome=answered .* relayed=[1-9]\d* unsent=0", actions_log
+    ), actions_log[-2000:]
     code = re.search(r"code is ((?:[A-Z0-9] ){4}[A-Z0-9])", heard["yes"]).group(1).replace(" ", "")
     engine = sa.create_engine(postgres_url)
     try:

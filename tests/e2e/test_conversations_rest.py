@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from actions.store import BookingStore
+from actions.storage.bookings import BookingStore
 
 TZ = ZoneInfo("America/New_York")
 
@@ -27,12 +27,18 @@ def store(assistant):
     store.dispose()
 
 
-def seed(store: BookingStore, name: str, email: str, when: datetime, service="Haircut",
-         minutes=45):  # fmt: skip
+def seed(store: BookingStore, name: str, email: str, when: datetime, service="Haircut", minutes=45):
     return store.book(
-        reference=uuid.uuid4().hex, name=name, email=email, phone=None, service=service,
-        start=when, end=when + timedelta(minutes=minutes), slot_minutes=15, capacity=1,
-    )  # fmt: skip
+        reference=uuid.uuid4().hex,
+        name=name,
+        email=email,
+        phone=None,
+        service=service,
+        start=when,
+        end=when + timedelta(minutes=minutes),
+        slot_minutes=15,
+        capacity=1,
+    )
 
 
 def test_reschedule_keeps_the_booking_and_its_code(assistant, caller, store):
@@ -133,16 +139,20 @@ def action_server(assistant, action: str, text: str, active_loop: str | None = N
         "next_action": action,
         "sender_id": "flags",
         "tracker": {
-            "sender_id": "flags", "slots": {}, "latest_message": {"text": text, "intent": {}},
-            "events": [], "active_loop": {"name": active_loop} if active_loop else {},
+            "sender_id": "flags",
+            "slots": {},
+            "latest_message": {"text": text, "intent": {}},
+            "events": [],
+            "active_loop": {"name": active_loop} if active_loop else {},
             "latest_action_name": "action_listen",
         },
         "domain": {},
-    }  # fmt: skip
+    }
     request = urllib.request.Request(
-        f"http://127.0.0.1:{assistant.action_port}/webhook", data=json.dumps(body).encode(),
+        f"http://127.0.0.1:{assistant.action_port}/webhook",
+        data=json.dumps(body).encode(),
         headers={"Content-Type": "application/json"},
-    )  # fmt: skip
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.load(response)
 
@@ -163,8 +173,14 @@ def test_say_that_again_repeats_the_last_answer(assistant, caller):
 
 def test_with_several_bookings_the_caller_picks_one(assistant, caller, store):
     seed(store, "Rita Ames", "rita@example.com", datetime(2026, 12, 15, 9, tzinfo=TZ))
-    colour = seed(store, "Rita Ames", "rita@example.com", datetime(2026, 12, 17, 10, tzinfo=TZ),
-                  service="Colour", minutes=90)  # fmt: skip
+    colour = seed(
+        store,
+        "Rita Ames",
+        "rita@example.com",
+        datetime(2026, 12, 17, 10, tzinfo=TZ),
+        service="Colour",
+        minutes=90,
+    )
     assistant.say(caller, "i need to cancel my appointment")
     assistant.say(caller, "rita at example dot com")
     said = joined(assistant.say(caller, "rita ames"))

@@ -13,7 +13,6 @@ import json
 import urllib.request
 import uuid
 
-import pytest
 import yaml
 
 from tests.e2e.servers import REPO
@@ -25,9 +24,10 @@ NAME_QUESTION = "Can I have your name, please?"
 def put_events(assistant, sender: str, events: list[dict]) -> None:
     request = urllib.request.Request(
         f"http://127.0.0.1:{assistant.rasa_port}/conversations/{sender}/tracker/events",
-        data=json.dumps(events).encode(), method="PUT",
+        data=json.dumps(events).encode(),
+        method="PUT",
         headers={"Content-Type": "application/json"},
-    )  # fmt: skip
+    )
     with urllib.request.urlopen(request, timeout=30):
         pass
 
@@ -61,8 +61,11 @@ def test_short_answers_stay_in_the_form_and_fill_the_slot(assistant, capsys):
             if not (kept and filled):
                 misses.append(f"{slot}: {answer!r} -> kept={kept} filled={filled} said={said}")
     rate = (total - len(misses)) / total
-    report(capsys, f"form retention: {total - len(misses)}/{total} short answers kept and "
-                   f"filled ({rate:.1%}; target 100%)")  # fmt: skip
+    report(
+        capsys,
+        f"form retention: {total - len(misses)}/{total} short answers kept and "
+        f"filled ({rate:.1%}; target 100%)",
+    )
     assert total >= 100
     assert not misses, "\n".join(misses)
 
@@ -89,7 +92,10 @@ def test_questions_mid_form_are_answered_and_the_form_asks_again(assistant, caps
         else:
             misses.append(f"{question!r} -> {said}")
     rate = answered / len(questions)
-    report(capsys, f"mid-form questions: {answered}/{len(questions)} answered and re-asked "
-                   f"({rate:.1%}; target >= 95%), {from_profile} answered from the profile")  # fmt: skip
+    report(
+        capsys,
+        f"mid-form questions: {answered}/{len(questions)} answered and re-asked "
+        f"({rate:.1%}; target >= 95%), {from_profile} answered from the profile",
+    )
     assert len(questions) >= 50
     assert rate >= 0.95, "\n".join(misses)

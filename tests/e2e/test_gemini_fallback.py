@@ -17,8 +17,8 @@ import urllib.request
 import grpc
 import pytest
 
-from connector import relay
-from connector.simulate import FakeRetell, SimulatedCall
+from common import relay
+from connector.retell.simulator import FakeRetell, SimulatedCall
 from tests.e2e.conftest import NOW
 from tests.e2e.servers import MODEL, Assistant, serving, sqlite_env
 from tests.fakes.gemini import FakeGemini
@@ -32,10 +32,16 @@ def assistant(tmp_path_factory: pytest.TempPathFactory):
         pytest.fail(f"no trained model at {MODEL}: run the tests with `make test`")
     workdir = tmp_path_factory.mktemp("gemini")
     fake = FakeGemini(valid_key="fake-key").start()
-    running = Assistant(workdir, sqlite_env(
-        workdir, ASSISTANT_NOW=NOW, CHANNEL_SECRET=CHANNEL_SECRET, GEMINI_API_KEY="fake-key",
-        GEMINI_API_ENDPOINT=fake.endpoint,
-    ))  # fmt: skip
+    running = Assistant(
+        workdir,
+        sqlite_env(
+            workdir,
+            ASSISTANT_NOW=NOW,
+            CHANNEL_SECRET=CHANNEL_SECRET,
+            GEMINI_API_KEY="fake-key",
+            GEMINI_API_ENDPOINT=fake.endpoint,
+        ),
+    )
     running.gemini = fake
     with serving(running, fake):
         yield running
@@ -143,8 +149,9 @@ def test_barge_in_cancels_the_stream_and_nothing_more_is_sent_for_the_old_id(ass
             new = await sim.send_line("actually i'd like to book a haircut")
             said = (await sim.response(new)).text
             await asyncio.sleep(1.5)  # time for any late frame for the old id to show up
-            late = [f for f in sim.fake.received
-                    if f.get("response_id") == old and f.get("content")][len(response.chunks):]
+            late = [
+                f for f in sim.fake.received if f.get("response_id") == old and f.get("content")
+            ][len(response.chunks) :]
             return said, late
         finally:
             await sim.close()
@@ -164,8 +171,9 @@ def test_barge_in_cancels_the_stream_and_nothing_more_is_sent_for_the_old_id(ass
         ("error", "can i bring my dog with me?", "I'm not sure about that one"),
     ],
 )
-def test_a_failing_gemini_gets_the_faq_answer_or_an_honest_not_sure(assistant, gemini, fault,
-                                                                    question, expected):  # fmt: skip
+def test_a_failing_gemini_gets_the_faq_answer_or_an_honest_not_sure(
+    assistant, gemini, fault, question, expected
+):
     if fault == "stall":
         gemini.stall()
     else:
@@ -230,10 +238,15 @@ def test_the_relay_refuses_bad_signatures_unknown_calls_and_superseded_ids(assis
     def post(chunk: relay.RelayChunk, secret: str = CHANNEL_SECRET) -> int:
         body = relay.body_of(chunk)
         stamp = f"{time.time():.3f}"
-        request = urllib.request.Request(address, data=body, headers={
-            "Content-Type": "application/json", relay.TIMESTAMP_HEADER: stamp,
-            relay.SIGNATURE_HEADER: relay.sign(secret.encode(), stamp, body),
-        })  # fmt: skip
+        request = urllib.request.Request(
+            address,
+            data=body,
+            headers={
+                "Content-Type": "application/json",
+                relay.TIMESTAMP_HEADER: stamp,
+                relay.SIGNATURE_HEADER: relay.sign(secret.encode(), stamp, body),
+            },
+        )
         try:
             with urllib.request.urlopen(request, timeout=10) as answer:
                 return answer.status
@@ -259,7 +272,9 @@ def test_the_relay_refuses_bad_signatures_unknown_calls_and_superseded_ids(assis
     assert statuses == {"bad signature": 401, "unknown call": 404, "closed id": 409}
     assert not heard_late
     body = b"{}"
-    request = urllib.request.Request(address, data=body, headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        address, data=body, headers={"Content-Type": "application/json"}
+    )
     with pytest.raises(urllib.error.HTTPError) as unsigned:
         urllib.request.urlopen(request, timeout=10)
     assert unsigned.value.code == 401

@@ -112,10 +112,15 @@ class Terminal:
         self.master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLUMNS, 0, 0))
         self.process = subprocess.Popen(
-            argv, cwd=cwd, env=env, stdin=slave, stdout=slave, stderr=slave,
+            argv,
+            cwd=cwd,
+            env=env,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
             start_new_session=True,  # its own session and process group, killed as one
             preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),  # the pty is its terminal
-        )  # fmt: skip
+        )
         os.close(slave)
 
     # ---------------------------------------------------------------- output
@@ -251,17 +256,31 @@ def test_interactive_learning_session_exports_to_the_copy(tmp_path):
     actions_log = tmp_path / "actions.log"
     actions = subprocess.Popen(
         [str(BIN / "python"), "-m", "actions.server", "--port", str(action_port)],
-        cwd=REPO, env=env, stdout=actions_log.open("ab"), stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        cwd=REPO,
+        env=env,
+        stdout=actions_log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
     terminal = None
     started = time.monotonic()
     try:
         wait_for_port(action_port, actions, 60, actions_log)
         terminal = Terminal(
-            [str(BIN / "rasa"), "interactive", "--model", "models/booking.tar.gz",
-             "--endpoints", "endpoints.yml", "--skip-visualization", "--port", str(rasa_port)],
-            cwd=project, env=env, deadline=time.monotonic() + TOTAL_SECONDS,
-        )  # fmt: skip
+            [
+                str(BIN / "rasa"),
+                "interactive",
+                "--model",
+                "models/booking.tar.gz",
+                "--endpoints",
+                "endpoints.yml",
+                "--skip-visualization",
+                "--port",
+                str(rasa_port),
+            ],
+            cwd=project,
+            env=env,
+            deadline=time.monotonic() + TOTAL_SECONDS,
+        )
 
         to_say = list(CALLER_LINES)
         proposed_actions: list[str] = []
@@ -312,8 +331,13 @@ def test_interactive_learning_session_exports_to_the_copy(tmp_path):
         # The export went into the copy (default paths), and the story holds this conversation.
         assert export_paths.keys() == {"stories", "NLU data", "domain file"}, export_paths
         stories = (project / export_paths["stories"]).read_text()
-        for step in ("intent: greet", "action: action_greet", "intent: book_appointment",
-                     "action: booking_form", "active_loop: booking_form"):  # fmt: skip
+        for step in (
+            "intent: greet",
+            "action: action_greet",
+            "intent: book_appointment",
+            "action: booking_form",
+            "active_loop: booking_form",
+        ):
             assert step in stories, f"{step!r} missing from the exported stories:\n{stories}"
 
         # ... and not into the real project. Other people edit rasa_project/data meanwhile, so

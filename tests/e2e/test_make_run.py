@@ -14,8 +14,8 @@ import urllib.request
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from actions.store import BookingStore
-from tests.actions.smtp_server import SmtpServer
+from actions.storage.bookings import BookingStore
+from tests.actions.mail.smtp_server import SmtpServer
 from tests.e2e.servers import REPO, base_env, free_port, tail, wait_for_port
 
 
@@ -63,7 +63,9 @@ def test_run_script_serves_rest_and_ctrl_c_stops_both_servers(tmp_path):
         os.kill(process.pid, signal.SIGINT)
         process.wait(timeout=60)
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and (is_listening(action_port) or is_listening(rasa_port)):
+        while time.monotonic() < deadline and (
+            is_listening(action_port) or is_listening(rasa_port)
+        ):
             time.sleep(0.2)
         assert not is_listening(action_port), "the action server outlived Ctrl-C"
         assert not is_listening(rasa_port), "the Rasa server outlived Ctrl-C"
@@ -76,8 +78,14 @@ def test_run_script_serves_rest_and_ctrl_c_stops_both_servers(tmp_path):
 def test_production_mode_needs_the_socket_secret(tmp_path):
     env = base_env(PRODUCTION="1", ACTION_PORT=str(free_port()), RASA_PORT=str(free_port()))
     env.pop("RETELL_WS_SECRET", None)
-    result = subprocess.run([str(REPO / "scripts" / "run")], cwd=REPO, env=env,
-                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    result = subprocess.run(
+        [str(REPO / "scripts" / "run")],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
     assert "PRODUCTION=1 needs RETELL_WS_SECRET" in result.stderr
 
@@ -85,16 +93,21 @@ def test_production_mode_needs_the_socket_secret(tmp_path):
 def test_production_mode_serves_retell_only(tmp_path):
     import asyncio
 
-    from connector.simulate import SimulatedCall
+    from connector.retell.simulator import SimulatedCall
 
     process, _, rasa_port = start_run(tmp_path, PRODUCTION="1", RETELL_WS_SECRET="prod-secret")
     try:
         wait_for_port(rasa_port, process, 180, tmp_path / "run.log")
         base = f"http://127.0.0.1:{rasa_port}"
-        for path, body in (("/webhooks/rest/webhook", {"sender": "x", "message": "hi"}),
-                           ("/conversations/x/messages", {"text": "hi", "sender": "user"})):
-            request = urllib.request.Request(base + path, data=json.dumps(body).encode(),
-                                             headers={"Content-Type": "application/json"})
+        for path, body in (
+            ("/webhooks/rest/webhook", {"sender": "x", "message": "hi"}),
+            ("/conversations/x/messages", {"text": "hi", "sender": "user"}),
+        ):
+            request = urllib.request.Request(
+                base + path,
+                data=json.dumps(body).encode(),
+                headers={"Content-Type": "application/json"},
+            )
             try:
                 urllib.request.urlopen(request, timeout=30)
                 raise AssertionError(f"{path} answered in production mode")
@@ -128,9 +141,17 @@ def test_run_script_starts_the_outbox_sender_with_smtp_url(tmp_path):
             wait_for_port(action_port, process, 60, tmp_path / "run.log")  # the database exists
             store = BookingStore(f"sqlite:///{tmp_path / 'bookings.db'}")
             start = datetime(2030, 7, 2, 14, 0, tzinfo=timezone.utc)
-            store.book(reference="run", name="Jane Doe", email="jane@example.com", phone=None,
-                       service="Haircut", start=start, end=start + timedelta(minutes=30),
-                       slot_minutes=15, capacity=1)  # fmt: skip
+            store.book(
+                reference="run",
+                name="Jane Doe",
+                email="jane@example.com",
+                phone=None,
+                service="Haircut",
+                start=start,
+                end=start + timedelta(minutes=30),
+                slot_minutes=15,
+                capacity=1,
+            )
             store.dispose()
             received = smtp.recorder.wait_for(1, timeout=60)
             assert [r.rcpt_tos for r in received] == [("jane@example.com",)], tail(

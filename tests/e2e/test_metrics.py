@@ -7,7 +7,7 @@ import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from connector.simulate import FakeRetell, SimulatedCall
+from connector.retell.simulator import FakeRetell, SimulatedCall
 
 
 def scrape(assistant) -> dict[tuple[str, tuple], float]:
@@ -69,6 +69,6 @@ def test_metrics_count_a_call_while_it_runs(assistant):
     assert delta(during, before, "booking_turn_first_frame_seconds_count", route="form") >= 2
     assert delta(during, before, "booking_turn_seconds_count", route="fallback") == 1
     # Every observed first frame of these fast turns fell in a bucket under 1.5 s.
-    assert delta(during, before, "booking_turn_first_frame_seconds_bucket", route="form",
-                 le="1.5") == delta(during, before, "booking_turn_first_frame_seconds_count",
-                                    route="form")  # fmt: skip
+    assert delta(
+        during, before, "booking_turn_first_frame_seconds_bucket", route="form", le="1.5"
+    ) == delta(during, before, "booking_turn_first_frame_seconds_count", route="form")

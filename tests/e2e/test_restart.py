@@ -26,7 +26,7 @@ def test_a_booking_continues_after_the_rasa_server_restarts(assistant, caller):
 def test_a_call_reconnects_after_a_rasa_restart_and_continues_the_form(assistant):
     import asyncio
 
-    from connector.simulate import FakeRetell, SimulatedCall
+    from connector.retell.simulator import FakeRetell, SimulatedCall
 
     url = f"ws://127.0.0.1:{assistant.rasa_port}/webhooks/retell/llm-websocket"
     fake = FakeRetell()

@@ -8,7 +8,7 @@ import re
 import signal
 import time
 
-from connector.simulate import FakeRetell, SimulatedCall
+from connector.retell.simulator import FakeRetell, SimulatedCall
 
 
 def url(assistant) -> str:
@@ -31,8 +31,11 @@ def test_a_whole_booking_over_the_socket(assistant):
         try:
             greeting = await sim.greeting()
             assert "Bella Hair Studio" in greeting.text
-            assert sim.fake.config == {"auto_reconnect": True, "call_details": True,
-                                       "transcript_with_tool_calls": False}  # fmt: skip
+            assert sim.fake.config == {
+                "auto_reconnect": True,
+                "call_details": True,
+                "transcript_with_tool_calls": False,
+            }
             said = (await sim.say("i'd like to book a haircut")).text
             assert "your name" in said
             assert "email" in (await sim.say("dana white")).text
@@ -101,15 +104,23 @@ def test_malformed_frames_and_a_3_mb_frame_do_not_end_the_call(assistant):
         sim = await SimulatedCall(url(assistant)).connect()
         try:
             await sim.greeting()
-            for bad in ["not json", "[1, 2]", b"\x00\x01binary", "{}",
-                        json.dumps({"interaction_type": "response_required"}),
-                        json.dumps({"interaction_type": "response_required", "response_id": "7",
-                                    "transcript": []}),
-                        json.dumps({"interaction_type": "something_new"})]:  # fmt: skip
+            for bad in [
+                "not json",
+                "[1, 2]",
+                b"\x00\x01binary",
+                "{}",
+                json.dumps({"interaction_type": "response_required"}),
+                json.dumps(
+                    {"interaction_type": "response_required", "response_id": "7", "transcript": []}
+                ),
+                json.dumps({"interaction_type": "something_new"}),
+            ]:
                 await sim.send_raw(bad)
             words = [{"word": "um", "start": 0.1, "end": 0.2}] * 80000
-            huge = {"interaction_type": "update_only",
-                    "transcript": [{"role": "user", "content": "hello", "words": words}]}  # fmt: skip
+            huge = {
+                "interaction_type": "update_only",
+                "transcript": [{"role": "user", "content": "hello", "words": words}],
+            }
             payload = json.dumps(huge)
             assert len(payload) > 3_000_000
             await sim.send_raw(payload)
@@ -149,8 +160,11 @@ def test_every_response_is_closed_and_only_the_newest_id_is_spoken_for(assistant
     # Both lines reach Rasa as one turn ("where are you is there parking"): the first turn was
     # undone because its reply was never heard.
     assert "Atlantic Avenue" in latest.text
-    sent_for_first = [f for f in fake.received
-                      if f.get("response_type") == "response" and f["response_id"] == first]  # fmt: skip
+    sent_for_first = [
+        f
+        for f in fake.received
+        if f.get("response_type") == "response" and f["response_id"] == first
+    ]
     assert all(not f["content"] for f in sent_for_first), sent_for_first
 
 
@@ -172,8 +186,12 @@ def test_a_reconnect_continues_the_form_without_a_new_greeting(assistant):
 
     greeting_frames, said = run(call())
     # The second socket sent config and an empty, complete response 0: no second greeting.
-    assert greeting_frames[-1] == {"response_type": "response", "response_id": 0,
-                                   "content": "", "content_complete": True}  # fmt: skip
+    assert greeting_frames[-1] == {
+        "response_type": "response",
+        "response_id": 0,
+        "content": "",
+        "content_complete": True,
+    }
     assert "email" in said
 
 
@@ -254,15 +272,20 @@ def test_the_simulator_script_mode_passes_and_fails_on_what_is_heard(assistant, 
     for script, code in ((good, 0), (bad, 1)):
         result = subprocess.run(
             [str(BIN / "retell-sim"), "--url", url(assistant), "--script", str(script)],
-            capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert result.returncode == code, result.stdout + result.stderr
     assert "MISSING: 'on the moon'" in result.stdout
 
     typed = subprocess.run(
-        [str(BIN / "retell-sim"), "--url", url(assistant)], input="where are you\nbye\n",
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [str(BIN / "retell-sim"), "--url", url(assistant)],
+        input="where are you\nbye\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert typed.returncode == 0, typed.stdout + typed.stderr
     assert "Atlantic Avenue" in typed.stdout and "ms to first frame" in typed.stdout
     assert "Goodbye!" in typed.stdout and "'end_call': True" in typed.stdout
@@ -272,14 +295,21 @@ def _seed(assistant, name, email, start, service="Haircut", minutes=45):
     import uuid
     from datetime import timedelta
 
-    from actions.store import BookingStore
+    from actions.storage.bookings import BookingStore
 
     store = BookingStore(assistant.env["BOOKING_DB_URL"])
     try:
         return store.book(
-            reference=uuid.uuid4().hex, name=name, email=email, phone=None, service=service,
-            start=start, end=start + timedelta(minutes=minutes), slot_minutes=15, capacity=1,
-        )  # fmt: skip
+            reference=uuid.uuid4().hex,
+            name=name,
+            email=email,
+            phone=None,
+            service=service,
+            start=start,
+            end=start + timedelta(minutes=minutes),
+            slot_minutes=15,
+            capacity=1,
+        )
     finally:
         store.dispose()
 
@@ -317,12 +347,16 @@ def test_reschedule_and_cancel_over_the_socket(assistant):
     # Both show in Retell's call history, each invocation followed by its result.
     tools = [f for f in fake.received if f["response_type"].startswith("tool_call")]
     assert [(f["response_type"], f.get("name")) for f in tools] == [
-        ("tool_call_invocation", "reschedule_appointment"), ("tool_call_result", None),
-        ("tool_call_invocation", "cancel_appointment"), ("tool_call_result", None),
-    ]  # fmt: skip
+        ("tool_call_invocation", "reschedule_appointment"),
+        ("tool_call_result", None),
+        ("tool_call_invocation", "cancel_appointment"),
+        ("tool_call_result", None),
+    ]
     assert json.loads(tools[0]["arguments"]) == {
-        "service": "Haircut", "start": "2026-12-22T10:00:00-05:00", "code": moving.code,
-    }  # fmt: skip
+        "service": "Haircut",
+        "start": "2026-12-22T10:00:00-05:00",
+        "code": moving.code,
+    }
     assert tools[1]["successful"] is True and tools[3]["successful"] is True
     rows = {b["code"]: b for b in assistant.bookings()}
     assert rows[moving.code]["start"] == "2026-12-22T10:00:00-05:00"
@@ -351,7 +385,8 @@ def test_start_up_warns_that_the_socket_is_open_without_a_secret(assistant):
 
 
 def test_the_server_settles_its_heap_after_loading_the_model(assistant):
-    # connector/rasa_tuning.py: full garbage collections stalled every call for up to 365 ms.
+    # connector/rasa_patches/tuning.py: full garbage collections stalled every call for up to 365
+    # ms.
     deadline = time.monotonic() + 30
     pattern = re.compile(r"(\d+) objects moved out of the garbage collector's way")
     while not (found := pattern.search(assistant.log("rasa").read_text(errors="replace"))):

@@ -1,5 +1,5 @@
 """A fake Gemini: a real grpc.aio server speaking google.ai.generativelanguage.v1beta's
-GenerativeService, so the production client (actions/gemini.py) runs unchanged against it.
+GenerativeService, so the production client (actions/llm/gemini.py) runs unchanged against it.
 
 Theory of operation. The server runs in its own thread with its own event loop, so sync tests,
 async tests (any loop) and other processes can all talk to it over loopback; the wire side (a

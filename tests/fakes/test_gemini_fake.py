@@ -24,7 +24,7 @@ from google.ai.generativelanguage_v1beta.services.generative_service.transports 
     GenerativeServiceGrpcAsyncIOTransport,
 )
 
-from actions.gemini import GeminiError, GeminiSettings, Turn, client_for_current_loop
+from actions.llm.gemini import GeminiError, GeminiSettings, Turn, client_for_current_loop
 from tests.fakes.gemini import (
     DEFAULT_KEY,
     STREAM_METHOD,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 
-from connector.simulate import FakeRetell, SimulatedCall
+from connector.retell.simulator import FakeRetell, SimulatedCall
 from tests.e2e.servers import Assistant
 
 

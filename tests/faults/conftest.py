@@ -1,4 +1,4 @@
-"""Fault tests share one server pair (each start costs ~20 s): the real action server and Rasa
+"""Fault tests share one server pair (each start is slow): the real action server and Rasa
 server with the fake Gemini and a channel secret (so answers stream through the relay, as in
 production). Tests that kill a server restart it before they end, and `assistant` makes sure
 both run before each test, so one test's failure does not cascade. A module that needs other
@@ -27,11 +27,18 @@ def fault_pair(tmp_path_factory: pytest.TempPathFactory):
         pytest.fail(f"no trained model at {MODEL}: run the tests with `make test`")
     workdir = tmp_path_factory.mktemp("faults")
     gemini = FakeGemini(valid_key="fake-key").start()
-    running = Assistant(workdir, sqlite_env(
-        workdir, ASSISTANT_NOW=NOW, CHANNEL_SECRET=CHANNEL_SECRET, GEMINI_API_KEY="fake-key",
-        GEMINI_API_ENDPOINT=gemini.endpoint, GEMINI_FIRST_CHUNK_TIMEOUT="2.5",
-        RETELL_HOLDING_AFTER="1.5",
-    ))  # fmt: skip
+    running = Assistant(
+        workdir,
+        sqlite_env(
+            workdir,
+            ASSISTANT_NOW=NOW,
+            CHANNEL_SECRET=CHANNEL_SECRET,
+            GEMINI_API_KEY="fake-key",
+            GEMINI_API_ENDPOINT=gemini.endpoint,
+            GEMINI_FIRST_CHUNK_TIMEOUT="2.5",
+            RETELL_HOLDING_AFTER="1.5",
+        ),
+    )
     running.gemini = gemini
     with serving(running, gemini):
         yield running

@@ -21,8 +21,16 @@ import websockets
 
 from tests.faults.garbage import Frame, Garbage
 
-RESPONSE_TYPES = {"config", "response", "ping_pong", "agent_interrupt", "tool_call_invocation",
-                  "tool_call_result", "update_agent", "metadata"}  # fmt: skip
+RESPONSE_TYPES = {
+    "config",
+    "response",
+    "ping_pong",
+    "agent_interrupt",
+    "tool_call_invocation",
+    "tool_call_result",
+    "update_agent",
+    "metadata",
+}
 PONG_LIMIT = 5.0  # Retell drops a socket after 5 s without a pong
 PONG_WAIT = 15.0  # how long a junk socket waits for its last pongs before it closes
 ROUND_LIMIT = 30.0  # a final request not closed by then is a failure
@@ -62,8 +70,11 @@ class SocketRecord:
             self.pongs[stamp] = time.monotonic()
         elif kind == "response":
             rid = frame.get("response_id")
-            if (type(rid) is not int or type(frame.get("content")) is not str
-                    or type(frame.get("content_complete")) is not bool):  # fmt: skip
+            if (
+                type(rid) is not int
+                or type(frame.get("content")) is not str
+                or type(frame.get("content_complete")) is not bool
+            ):
                 self.errors.append(f"ill-typed response frame: {message[:120]!r}")
                 return
             if rid != 0 and rid not in self.sent_requests:
@@ -79,7 +90,7 @@ class SocketRecord:
         content for an older id, so nothing more may be sent for it, not even its close)."""
         requests = [0, *self.sent_requests]  # 0: the begin message, requested by the connection
         last = max(i for i, r in enumerate(requests) if r == rid)
-        return any(r != rid for r in requests[last + 1:])
+        return any(r != rid for r in requests[last + 1 :])
 
     def latencies(self) -> list[float]:
         return [self.pongs[s] - self.pings[s] for s in self.pongs if s in self.pings]
@@ -91,7 +102,7 @@ class SocketRecord:
                 found.append(f"response {rid} started, never closed, never superseded")
             if [0, *self.sent_requests].count(rid) == 1:
                 ends = [i for i, f in enumerate(frames) if f["content_complete"]]
-                if ends and frames[ends[0] + 1:]:
+                if ends and frames[ends[0] + 1 :]:
                     found.append(f"response {rid}: frames after its closing frame")
         for rid in self.finals:
             text = "".join(f["content"] for f in self.frames.get(rid, [])).strip()
@@ -121,8 +132,14 @@ async def _wait_for_pongs(record: SocketRecord, timeout: float) -> None:
         await asyncio.sleep(0.1)
 
 
-async def junk_socket(base: str, record: SocketRecord, rng: random.Random, budget: int,
-                      ping_base: int, oversized: bool) -> int:  # fmt: skip
+async def junk_socket(
+    base: str,
+    record: SocketRecord,
+    rng: random.Random,
+    budget: int,
+    ping_base: int,
+    oversized: bool,
+) -> int:
     """`budget` frames of junk in rounds; returns how many were sent."""
     garbage = Garbage(rng, ping_base)
     ws = await websockets.connect(f"{base}/{record.name}", max_size=None)
@@ -189,9 +206,16 @@ async def fuzz(base: str, seed: int, frames: int, sockets: int) -> tuple[list[So
         budget = frames // sockets + (frames % sockets if number == 0 else 0)
         record = SocketRecord(f"fuzz-{seed}-{number}")
         records.append(record)
-        tasks.append(junk_socket(base, record, random.Random(f"{seed}/{number}"), budget,
-                                 ping_base=(number + 1) * 1_000_000,
-                                 oversized=number == 0))  # fmt: skip
+        tasks.append(
+            junk_socket(
+                base,
+                record,
+                random.Random(f"{seed}/{number}"),
+                budget,
+                ping_base=(number + 1) * 1_000_000,
+                oversized=number == 0,
+            )
+        )
     watch = SocketRecord(f"canary-{seed}", pong_limit=PONG_LIMIT)
     stop = asyncio.Event()
     watching = asyncio.ensure_future(canary(base, watch, stop))

@@ -20,23 +20,83 @@ from dataclasses import dataclass
 
 NOISE = "(unintelligible audio)"
 PHRASES = [
-    "i'd like to book a haircut", "where are you", "is there parking", "yes", "no", "um",
-    "dana white", "what are your hours", "how much is a colour", "never mind",
-    "can i talk to a person", "i want to cancel my appointment", "say that again",
-    "actually i want to move my booking", "hello?", "a beard trim please", "ok",
-]  # fmt: skip
+    "i'd like to book a haircut",
+    "where are you",
+    "is there parking",
+    "yes",
+    "no",
+    "um",
+    "dana white",
+    "what are your hours",
+    "how much is a colour",
+    "never mind",
+    "can i talk to a person",
+    "i want to cancel my appointment",
+    "say that again",
+    "actually i want to move my booking",
+    "hello?",
+    "a beard trim please",
+    "ok",
+]
 ODD_TEXT = [
-    "", " ", "\t\n", NOISE, f"{NOISE} {NOISE}", "💇‍♀️💈✂️", "مرحبا أريد موعدا", "日本語で予約",
-    "e\u0301\u0301\u0301", "zero\u200bwidth\u200d", "nul\u0000byte", "lone \ud800 surrogate",
-    "\udfff", "\uffff\ufffe", "🙂" * 200, "a" * 5000, "<script>alert(1)</script>",
-    "{{ slot }} ${HOME} %s %(x)s", "/greet", "/call_started", "/restart", "/book_appointment",
-    "null", "NaN", "-1", "[]", "\\u0000", "é" * 300, "\x7f\x1b[31mred",
-]  # fmt: skip
-ROLES = ["user", "agent", "user", "agent", "system", "", "User", "AGENT", "tool_call_result",
-         "transfer_target", None, 7, ["user"]]  # fmt: skip
+    "",
+    " ",
+    "\t\n",
+    NOISE,
+    f"{NOISE} {NOISE}",
+    "💇‍♀️💈✂️",
+    "مرحبا أريد موعدا",
+    "日本語で予約",
+    "e\u0301\u0301\u0301",
+    "zero\u200bwidth\u200d",
+    "nul\u0000byte",
+    "lone \ud800 surrogate",
+    "\udfff",
+    "\uffff\ufffe",
+    "🙂" * 200,
+    "a" * 5000,
+    "<script>alert(1)</script>",
+    "{{ slot }} ${HOME} %s %(x)s",
+    "/greet",
+    "/call_started",
+    "/restart",
+    "/book_appointment",
+    "null",
+    "NaN",
+    "-1",
+    "[]",
+    "\\u0000",
+    "é" * 300,
+    "\x7f\x1b[31mred",
+]
+ROLES = [
+    "user",
+    "agent",
+    "user",
+    "agent",
+    "system",
+    "",
+    "User",
+    "AGENT",
+    "tool_call_result",
+    "transfer_target",
+    None,
+    7,
+    ["user"],
+]
 BAD_IDS = ["7", "-1", -1, -999, True, False, 3.0, 2.5, None, [], {}, "", "1e3", 1e30]
-INTERACTION_TYPES = ["response_requried", "", "PING_PONG", "Response_Required", "ping",
-                     "call_ended", "agent_interrupt", "update_only ", "\u0000", "💬"]  # fmt: skip
+INTERACTION_TYPES = [
+    "response_requried",
+    "",
+    "PING_PONG",
+    "Response_Required",
+    "ping",
+    "call_ended",
+    "agent_interrupt",
+    "update_only ",
+    "\u0000",
+    "💬",
+]
 
 
 @dataclass(frozen=True)
@@ -53,11 +113,19 @@ class Garbage:
         self.top_id = 0  # the highest id used so far
         self.next_ping = ping_base
         self.kinds = [
-            (self.invalid_json, 10), (self.binary, 6), (self.huge, 1), (self.wrong_types, 12),
-            (self.unknown_type, 6), (self.update_only, 10), (self.request, 3),
-            (self.reminder, 1), (self.flood, 1), (self.call_details, 6), (self.ping, 10),
+            (self.invalid_json, 10),
+            (self.binary, 6),
+            (self.huge, 1),
+            (self.wrong_types, 12),
+            (self.unknown_type, 6),
+            (self.update_only, 10),
+            (self.request, 3),
+            (self.reminder, 1),
+            (self.flood, 1),
+            (self.call_details, 6),
+            (self.ping, 10),
             (self.bad_ping, 3),
-        ]  # fmt: skip
+        ]
 
     # -- the pieces
 
@@ -107,13 +175,24 @@ class Garbage:
     def invalid_json(self) -> list[Frame]:
         rng = self.rng
         choices = [
-            "", "{", "}", "not json", "{'interaction_type': 'ping_pong'}", "[1, 2",
-            '{"interaction_type": "ping_pong", "timestamp": NaN}', "Infinity", "nul",
+            "",
+            "{",
+            "}",
+            "not json",
+            "{'interaction_type': 'ping_pong'}",
+            "[1, 2",
+            '{"interaction_type": "ping_pong", "timestamp": NaN}',
+            "Infinity",
+            "nul",
             '{"interaction_type": "response_required", "response_id": 1, "transcript": [}',
-            "[" * 5000 + "]" * 5000, "[" * 100_000, '"' + "x" * 1000, "\ufeff{}", "{}" * 50,
-            json.dumps({"interaction_type": "update_only"})[:-rng.randint(1, 10)],
+            "[" * 5000 + "]" * 5000,
+            "[" * 100_000,
+            '"' + "x" * 1000,
+            "\ufeff{}",
+            "{}" * 50,
+            json.dumps({"interaction_type": "update_only"})[: -rng.randint(1, 10)],
             "".join(chr(rng.randint(32, 0x2FFF)) for _ in range(rng.randint(1, 200))),
-        ]  # fmt: skip
+        ]
         return [Frame(rng.choice(choices))]
 
     def binary(self) -> list[Frame]:
@@ -128,37 +207,73 @@ class Garbage:
         rng = self.rng
         size = rng.randint(100_000, 1_000_000)
         blob = rng.choice("ab 🙂é") * size
-        wrapped = rng.choice([
-            {"interaction_type": "update_only", "transcript": [{"role": "agent", "content": blob}]},
-            {"interaction_type": "call_details", "call": {"metadata": {"x": blob}}},
-            {"interaction_type": blob[:10_000], "response_id": 1},
-            {"interaction_type": "update_only", "transcript": [{"role": "user", "content": "hi",
-             "words": [{"word": "w", "start": 0, "end": 1}] * (size // 40)}]},
-        ])  # fmt: skip
+        wrapped = rng.choice(
+            [
+                {
+                    "interaction_type": "update_only",
+                    "transcript": [{"role": "agent", "content": blob}],
+                },
+                {"interaction_type": "call_details", "call": {"metadata": {"x": blob}}},
+                {"interaction_type": blob[:10_000], "response_id": 1},
+                {
+                    "interaction_type": "update_only",
+                    "transcript": [
+                        {
+                            "role": "user",
+                            "content": "hi",
+                            "words": [{"word": "w", "start": 0, "end": 1}] * (size // 40),
+                        }
+                    ],
+                },
+            ]
+        )
         return [Frame(self.dumps(wrapped))]
 
     def wrong_types(self) -> list[Frame]:
         rng = self.rng
         kind = rng.choice(["response_required", "reminder_required"])
-        frame = rng.choice([
-            {"interaction_type": kind, "response_id": rng.choice(BAD_IDS),
-             "transcript": self.transcript()},
-            {"interaction_type": kind, "transcript": self.transcript()},  # no id
-            {"interaction_type": kind, "response_id": self.top_id + 1},  # no transcript
-            {"interaction_type": kind, "response_id": self.top_id + 1,
-             "transcript": rng.choice(["hello", {"role": "user"}, 5, None, [1, 2], ["hi"],
-                                       [{"role": "user"}], [{"role": "user", "content": 5}],
-                                       [{"role": "user", "content": None}]])},
-            {"interaction_type": rng.choice([None, 5, True, [], {}])},
-            {"interaction_type": "update_only", "transcript": rng.choice(["x", None, 3])},
-            {"interaction_type": "call_details", "call": rng.choice(["x", None, [], 5])},
-            rng.choice([[], [{"interaction_type": "ping_pong", "timestamp": 1}], "str", 5, None]),
-        ])  # fmt: skip
+        frame = rng.choice(
+            [
+                {
+                    "interaction_type": kind,
+                    "response_id": rng.choice(BAD_IDS),
+                    "transcript": self.transcript(),
+                },
+                {"interaction_type": kind, "transcript": self.transcript()},  # no id
+                {"interaction_type": kind, "response_id": self.top_id + 1},  # no transcript
+                {
+                    "interaction_type": kind,
+                    "response_id": self.top_id + 1,
+                    "transcript": rng.choice(
+                        [
+                            "hello",
+                            {"role": "user"},
+                            5,
+                            None,
+                            [1, 2],
+                            ["hi"],
+                            [{"role": "user"}],
+                            [{"role": "user", "content": 5}],
+                            [{"role": "user", "content": None}],
+                        ]
+                    ),
+                },
+                {"interaction_type": rng.choice([None, 5, True, [], {}])},
+                {"interaction_type": "update_only", "transcript": rng.choice(["x", None, 3])},
+                {"interaction_type": "call_details", "call": rng.choice(["x", None, [], 5])},
+                rng.choice(
+                    [[], [{"interaction_type": "ping_pong", "timestamp": 1}], "str", 5, None]
+                ),
+            ]
+        )
         return [Frame(self.dumps(frame))]
 
     def unknown_type(self) -> list[Frame]:
-        frame = {"interaction_type": self.rng.choice(INTERACTION_TYPES),
-                 "response_id": self.top_id + 1, "transcript": self.transcript()}  # fmt: skip
+        frame = {
+            "interaction_type": self.rng.choice(INTERACTION_TYPES),
+            "response_id": self.top_id + 1,
+            "transcript": self.transcript(),
+        }
         return [Frame(self.dumps(frame))]
 
     def update_only(self) -> list[Frame]:
@@ -174,8 +289,9 @@ class Garbage:
         frames = []
         for _ in range(self.rng.randint(20, 60)):
             transcript.append(self.utterance())
-            frames.append(Frame(self.dumps({"interaction_type": "update_only",
-                                            "transcript": transcript})))  # fmt: skip
+            frames.append(
+                Frame(self.dumps({"interaction_type": "update_only", "transcript": transcript}))
+            )
         return frames
 
     def request(self) -> list[Frame]:
@@ -191,20 +307,23 @@ class Garbage:
         rng = self.rng
         junk = [None, 5, "", "+1abc", "+" + "9" * 40, ["+17185550199"], {"n": 1}, "💇", "\u0000"]
         call = {
-            "call_id": rng.choice(junk + ["other-call"]), "agent_id": rng.choice(junk),
+            "call_id": rng.choice(junk + ["other-call"]),
+            "agent_id": rng.choice(junk),
             "call_type": rng.choice(["phone_call", "web_call", *junk]),
             "from_number": rng.choice(junk + ["+17185550199", "7185550199", "(718) 555-0199"]),
-            "to_number": rng.choice(junk), "direction": rng.choice(["inbound", *junk]),
+            "to_number": rng.choice(junk),
+            "direction": rng.choice(["inbound", *junk]),
             "metadata": rng.choice([{"a": [1, {"b": None}]}, "meta", 5, None, [1]]),
             "retell_llm_dynamic_variables": rng.choice([{"k": "v", "n": 5}, "x", None]),
-        }  # fmt: skip
+        }
         return [Frame(self.dumps({"interaction_type": "call_details", "call": call}))]
 
     def ping(self) -> list[Frame]:
         self.next_ping += 1
         stamp = self.next_ping
-        return [Frame(json.dumps({"interaction_type": "ping_pong", "timestamp": stamp}),
-                      ping=stamp)]  # fmt: skip
+        return [
+            Frame(json.dumps({"interaction_type": "ping_pong", "timestamp": stamp}), ping=stamp)
+        ]
 
     def bad_ping(self) -> list[Frame]:
         stamp = self.rng.choice(["123", 1.5, None, True, [], {}, "NaN"])
@@ -236,5 +355,11 @@ class Garbage:
     def oversized(self) -> Frame:
         """One frame above the channel's 8 MiB limit (below Sanic's 16 MiB): skipped whole."""
         blob = "x" * (9 * 1024 * 1024)
-        return Frame(json.dumps({"interaction_type": "update_only",
-                                 "transcript": [{"role": "user", "content": blob}]}))  # fmt: skip
+        return Frame(
+            json.dumps(
+                {
+                    "interaction_type": "update_only",
+                    "transcript": [{"role": "user", "content": blob}],
+                }
+            )
+        )

@@ -54,11 +54,13 @@ class PrivatePostgres:
         self.port = free_port()
 
     @classmethod
-    def create(cls) -> "PrivatePostgres":
+    def create(cls) -> PrivatePostgres:
         bindir = server_binaries()
         if bindir is None:
-            raise Unavailable("no PostgreSQL server binaries (initdb, pg_ctl) on this machine; "
-                              "set PG_BINDIR to their directory")  # fmt: skip
+            raise Unavailable(
+                "no PostgreSQL server binaries (initdb, pg_ctl) on this machine; "
+                "set PG_BINDIR to their directory"
+            )
         user = None
         root = Path(tempfile.mkdtemp(prefix="faults-pg-"))
         if os.geteuid() == 0:  # initdb: "cannot be run as root"
@@ -66,14 +68,27 @@ class PrivatePostgres:
                 account = pwd.getpwnam("postgres")
             except KeyError:
                 shutil.rmtree(root, ignore_errors=True)
-                raise Unavailable("running as root and there is no `postgres` user to run "
-                                  "initdb as") from None  # fmt: skip
+                raise Unavailable(
+                    "running as root and there is no `postgres` user to run initdb as"
+                ) from None
             user = account.pw_name
             os.chown(root, account.pw_uid, account.pw_gid)
         cluster = cls(bindir, root, user)
         try:
-            cluster._run("initdb", "-D", str(cluster.data), "-A", "trust", "-U", "postgres",
-                         "--no-sync", "-E", "UTF8", "--locale", "C")  # fmt: skip
+            cluster._run(
+                "initdb",
+                "-D",
+                str(cluster.data),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+                "-E",
+                "UTF8",
+                "--locale",
+                "C",
+            )
             cluster.start()
         except Unavailable:
             cluster.destroy()
@@ -85,8 +100,9 @@ class PrivatePostgres:
         if self.user is not None:
             command = ["runuser", "-u", self.user, "--", *command]
         try:
-            result = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
-                                    cwd=self.root)  # fmt: skip
+            result = subprocess.run(
+                command, capture_output=True, text=True, timeout=timeout, cwd=self.root
+            )
         except (OSError, subprocess.TimeoutExpired) as error:
             raise Unavailable(f"{tool} failed: {error}") from None
         if result.returncode != 0:
@@ -94,10 +110,23 @@ class PrivatePostgres:
             raise Unavailable(f"{tool} {args[0] if args else ''} failed: {' | '.join(output)}")
 
     def _pg_ctl(self, *args: str) -> None:
-        options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' "
-                   "-c fsync=off -c full_page_writes=off")  # fmt: skip
-        self._run("pg_ctl", *args, "-D", str(self.data), "-l", str(self.logfile), "-w",
-                  "-t", "30", "-o", options)  # fmt: skip
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' "
+            "-c fsync=off -c full_page_writes=off"
+        )
+        self._run(
+            "pg_ctl",
+            *args,
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.logfile),
+            "-w",
+            "-t",
+            "30",
+            "-o",
+            options,
+        )
 
     # -- life cycle
 

@@ -13,7 +13,7 @@ import asyncio
 import signal
 import time
 
-from connector.retell import APOLOGY, FAILED
+from connector.retell.session import APOLOGY, FAILED
 from tests.faults.calls import code_in, open_call, run
 
 APOLOGIES = (APOLOGY, FAILED)

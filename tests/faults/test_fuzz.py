@@ -43,11 +43,13 @@ def test_ten_thousand_junk_frames_leave_the_server_up_and_every_response_closed(
     took = time.monotonic() - started
     junk, canary = records[:-1], records[-1]
     pongs = [d for r in junk for d in r.latencies()]
-    print(f"fuzz: {sent} frames over {len(junk)} sockets in {took:.1f} s; "
-          f"{sum(len(r.finals) for r in junk)} requests answered and "
-          f"{sum(len(r.frames) for r in junk)} responses started; {len(pongs)} pongs amid the "
-          f"junk (median {statistics.median(pongs):.2f} s, slowest {max(pongs):.2f} s); canary "
-          f"pongs: slowest {max(canary.latencies(), default=0):.2f} s")  # fmt: skip
+    print(
+        f"fuzz: {sent} frames over {len(junk)} sockets in {took:.1f} s; "
+        f"{sum(len(r.finals) for r in junk)} requests answered and "
+        f"{sum(len(r.frames) for r in junk)} responses started; {len(pongs)} pongs amid the "
+        f"junk (median {statistics.median(pongs):.2f} s, slowest {max(pongs):.2f} s); canary "
+        f"pongs: slowest {max(canary.latencies(), default=0):.2f} s"
+    )
 
     assert sent == FRAMES
     problems = [p for r in records for p in r.problems()]

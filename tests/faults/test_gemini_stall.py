@@ -6,7 +6,7 @@ question again, and the call goes on: the next turns fill the form and the booki
 
 from __future__ import annotations
 
-from connector.nudges import HOLDING_LINE
+from connector.retell.nudges import HOLDING_LINE
 from tests.faults.calls import code_in, open_call, run
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import threading
 
 import pytest
 
@@ -40,8 +39,7 @@ def postgres():
         cluster = PrivatePostgres.create()
     except Unavailable as error:
         if _on_ci() and server_binaries() is not None:
-            pytest.fail(f"a private Postgres cluster could not be created: {error}",
-                        pytrace=False)  # fmt: skip
+            pytest.fail(f"a private Postgres cluster could not be created: {error}", pytrace=False)
         pytest.skip(f"no private Postgres cluster on this machine: {error}")
     yield cluster
     cluster.destroy()
@@ -83,7 +81,6 @@ def test_a_postgres_restart_mid_call_loses_and_doubles_nothing(assistant, postgr
     async def call():
         sim = await at_the_email_question(assistant, "pia lund")
         try:
-
             # 1. Between turns: every pooled connection is now dead.
             postgres.restart()
             after_restart = (await sim.say("pia at example dot com")).text
@@ -125,8 +122,10 @@ def test_a_postgres_restart_mid_call_loses_and_doubles_nothing(assistant, postgr
             await sim.close()
 
     after_restart, booked, after_booking, second, done, fake = run(call(), timeout=180)
-    print(f"\nheard: after the restart {after_restart!r}; the held booking {booked.text!r}; "
-          f"then {after_booking!r}; with Postgres down {second!r}")
+    print(
+        f"\nheard: after the restart {after_restart!r}; the held booking {booked.text!r}; "
+        f"then {after_booking!r}; with Postgres down {second!r}"
+    )
     # The turn right after the restart went on with the form (no stale connection failing it).
     assert "What day would you like to come in?" in after_restart, after_restart
     assert booked.complete and len(told) >= 1, booked.text  # the held turn completed

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import signal
 
-from connector.simulate import FakeRetell, SimulatedCall
+from connector.retell.simulator import FakeRetell, SimulatedCall
 from tests.faults.calls import code_in, open_call, run, url
 
 
@@ -60,12 +60,19 @@ def test_a_call_reconnects_after_a_hard_kill_mid_turn_and_finishes_its_booking(a
     assistant.start_rasa()
     opening, again, readback, done = run(after_the_restart())
     # A reconnect: config, then an empty and complete response 0, no second greeting.
-    assert opening == {"response_type": "response", "response_id": 0, "content": "",
-                       "content_complete": True}  # fmt: skip
+    assert opening == {
+        "response_type": "response",
+        "response_id": 0,
+        "content": "",
+        "content_complete": True,
+    }
     assert "What day would you like to come in?" in again, again  # name kept, email taken
     assert "Hal Jones, blow-dry, Saturday, December 5th at 11 AM" in readback, readback
     code = code_in(done)
     [row] = [b for b in assistant.bookings() if b["code"] == code]
-    assert (row["name"], row["email"], row["service"]) == ("Hal Jones", "hal@example.com",
-                                                           "Blow-dry")  # fmt: skip
+    assert (row["name"], row["email"], row["service"]) == (
+        "Hal Jones",
+        "hal@example.com",
+        "Blow-dry",
+    )
     assert not fake.errors, fake.errors

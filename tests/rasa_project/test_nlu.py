@@ -27,7 +27,9 @@ def examples(path: Path) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for block in yaml.safe_load(path.read_text()).get("nlu", []):
         if "intent" in block:
-            lines = [l[2:].strip() for l in block["examples"].splitlines() if l.startswith("- ")]
+            lines = [
+                line[2:].strip() for line in block["examples"].splitlines() if line.startswith("- ")
+            ]
             found.setdefault(block["intent"], []).extend(lines)
     return found
 
@@ -42,11 +44,14 @@ def training() -> dict[str, list[str]]:
 
 def test_heldout_lines_are_not_in_training_data_and_every_intent_has_enough():
     train, heldout = training(), examples(HELDOUT)
-    seen = {normalise(l) for lines in train.values() for l in lines}
-    overlap = [l for lines in heldout.values() for l in lines if normalise(l) in seen]
+    seen = {normalise(line) for lines in train.values() for line in lines}
+    overlap = [line for lines in heldout.values() for line in lines if normalise(line) in seen]
     assert not overlap, f"held-out lines also in the training data: {overlap}"
-    duplicates = [l for l, n in Counter(normalise(l) for ls in train.values() for l in ls).items()
-                  if n > 1]  # fmt: skip
+    duplicates = [
+        line
+        for line, n in Counter(normalise(line) for ls in train.values() for line in ls).items()
+        if n > 1
+    ]
     assert not duplicates, f"training lines given twice: {duplicates}"
     intents = yaml.safe_load((PROJECT / "domain.yml").read_text())["intents"]
     short = {i: len(train.get(i, [])) for i in intents if len(train.get(i, [])) < 30}
@@ -61,26 +66,46 @@ def test_intent_accuracy_on_heldout_is_at_least_95_percent(tmp_path, capsys):
         pytest.fail(f"no trained model at {model}: run the tests with `make test`")
     out = tmp_path / "nlu"
     result = subprocess.run(
-        [str(BIN / "rasa"), "test", "nlu", "--nlu", str(HELDOUT), "--model", str(model),
-         "--out", str(out)],
-        cwd=PROJECT, env=base_env(), capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        [
+            str(BIN / "rasa"),
+            "test",
+            "nlu",
+            "--nlu",
+            str(HELDOUT),
+            "--model",
+            str(model),
+            "--out",
+            str(out),
+        ],
+        cwd=PROJECT,
+        env=base_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     report = json.loads((out / "intent_report.json").read_text())
-    errors = json.loads((out / "intent_errors.json").read_text()) if (
-        out / "intent_errors.json"
-    ).exists() else []
+    errors = (
+        json.loads((out / "intent_errors.json").read_text())
+        if (out / "intent_errors.json").exists()
+        else []
+    )
     # An nlu_fallback prediction is a miss: rasa counts it against the true intent already.
     accuracy = report["accuracy"]
     worst = sorted(
-        (k, v["f1-score"]) for k, v in report.items() if isinstance(v, dict) and "f1-score" in v
+        (k, v["f1-score"])
+        for k, v in report.items()
+        if isinstance(v, dict)
+        and "f1-score" in v
         and k not in ("macro avg", "weighted avg", "micro avg")
-    )  # fmt: skip
+    )
     worst = sorted(worst, key=lambda kv: kv[1])[:4]
     missed = [f"{e['text']!r}: {e['intent']} -> {e['intent_prediction']['name']}" for e in errors]
     with capsys.disabled():
-        print(f"\nNLU held-out intent accuracy: {accuracy:.1%} (target >= {TARGET:.0%}); "
-              f"lowest f1: {', '.join(f'{k} {v:.2f}' for k, v in worst)}")  # fmt: skip
+        print(
+            f"\nNLU held-out intent accuracy: {accuracy:.1%} (target >= {TARGET:.0%}); "
+            f"lowest f1: {', '.join(f'{k} {v:.2f}' for k, v in worst)}"
+        )
         for line in missed:
             print(f"  missed {line}")
     assert accuracy >= TARGET, "\n".join(missed)

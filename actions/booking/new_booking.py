@@ -1,0 +1,310 @@
+"""The booking form's brain, as pure functions: one caller turn → slot updates and lines to say.
+
+`extract` reads every value the caller gave in one utterance (several at once, any order);
+`decide` validates them against the business's rules and the calendar's occupancy and says why a
+value is refused, with the nearest free times. The Rasa glue (`booking_form.py`) fetches the
+occupancy and turns the result into events; nothing here does I/O, so tests need no server.
+
+Contract with Rasa's FormAction: the result always carries the requested slot (set to None when
+refused), because a form whose validation returns nothing for the requested slot hands the turn
+to other policies — the original product's "lost booking" bug.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from actions.booking import scheduling
+from actions.booking.profile import BusinessProfile
+from actions.spoken import parsing
+from actions.spoken.parsing import Failure
+from actions.spoken.render import say_date, say_time
+
+VALUE_SLOTS = ("service", "customer_name", "email", "booking_date", "booking_time")
+CONFIRM_SLOT = "booking_confirmed"
+CHANGE_SLOT = "booking_change_pending"
+LABELS = {
+    "service": "the service",
+    "customer_name": "your name",
+    "email": "the email address",
+    "booking_date": "the day",
+    "booking_time": "the time",
+}
+_FIELD_WORDS = {
+    "service": r"service|treatment",
+    "customer_name": r"name",
+    "email": r"e-?mail|address",
+    "booking_date": r"day|date",
+    "booking_time": r"time|hour",
+}
+
+
+@dataclass(frozen=True)
+class FormState:
+    """The booking form's slots, typed."""
+
+    requested: str | None = None
+    service: str | None = None
+    customer_name: str | None = None
+    email: str | None = None
+    booking_date: date | None = None
+    booking_time: time | None = None
+    confirmed: bool | None = None
+    change_pending: bool = False
+
+    @classmethod
+    def from_slots(cls, slots: Mapping[str, Any]) -> FormState:
+        def as_date(value: Any) -> date | None:
+            try:
+                return date.fromisoformat(value) if value else None
+            except (TypeError, ValueError):
+                return None
+
+        def as_time(value: Any) -> time | None:
+            try:
+                return time.fromisoformat(value) if value else None
+            except (TypeError, ValueError):
+                return None
+
+        return cls(
+            requested=slots.get("requested_slot"),
+            service=slots.get("service"),
+            customer_name=slots.get("customer_name"),
+            email=slots.get("email"),
+            booking_date=as_date(slots.get("booking_date")),
+            booking_time=as_time(slots.get("booking_time")),
+            confirmed=slots.get(CONFIRM_SLOT),
+            change_pending=bool(slots.get(CHANGE_SLOT)),
+        )
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """What one utterance contained."""
+
+    values: dict[str, Any] = field(default_factory=dict)  # slot → typed value
+    failures: dict[str, str] = field(default_factory=dict)  # slot → reason to say
+    yes_no: bool | None = None
+    field_named: str | None = None  # "change the time" → "booking_time"
+    time_match: parsing.TimeMatch | None = None  # meridiem resolved once the day is known
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    updates: dict[str, Any]  # slot name → value as stored in the tracker (ISO strings)
+    say: tuple[str, ...] = ()
+
+
+def service_names(profile: BusinessProfile) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for service in profile.services:
+        names[service.name.lower()] = service.name
+        for alias in service.aliases:
+            names[alias.lower()] = service.name
+    return names
+
+
+def extract(
+    state: FormState, text: str, intent: str | None, profile: BusinessProfile, now: datetime
+) -> Extraction:
+    """Every value in `text`. The requested slot also gets a whole-answer reading
+    ("jane doe" is a name only because we asked for one)."""
+    values: dict[str, Any] = {}
+    failures: dict[str, str] = {}
+    requested = state.requested
+    today = now.date()
+    consumed: list[tuple[int, int]] = []
+
+    if found := parsing.find_service(text, service_names(profile)):
+        values["service"] = found[0]
+        consumed.append(found[1])
+    if found := parsing.find_email(text):
+        values["email"] = found[0]
+        consumed.append(found[1])
+    if found := parsing.find_name(text):
+        values["customer_name"] = found[0]
+        consumed.append(found[1])
+    if date_match := parsing.find_date(text, today):
+        if isinstance(date_match.value, Failure):
+            failures["booking_date"] = date_match.value.reason
+        else:
+            values["booking_date"] = date_match.value
+        consumed.append(date_match.span)
+    time_match = parsing.find_time(text)
+    if time_match:
+        consumed.append(time_match.span)
+
+    if requested in VALUE_SLOTS and requested not in values and requested not in failures:
+        rest = _without(parsing.normalise(text), consumed)
+        whole = _parse_whole(requested, text, rest, profile, now)
+        if isinstance(whole, Failure):
+            if not (requested == "booking_time" and time_match):
+                failures[requested] = whole.reason
+        elif whole is not None:
+            if requested == "booking_time" and isinstance(whole, parsing.TimeMatch):
+                time_match = whole
+            else:
+                values[requested] = whole
+
+    field_named = None
+    words = parsing.normalise(text)
+    for slot, pattern in _FIELD_WORDS.items():
+        if re.search(rf"\b(?:{pattern})\b", words):
+            field_named = slot
+            break
+    yes_no = parsing.parse_yes_no(text, intent)
+    return Extraction(values, failures, yes_no, field_named, time_match)
+
+
+def _without(words: str, spans: list[tuple[int, int]]) -> str:
+    for start, end in sorted(spans, reverse=True):
+        words = words[:start] + " " + words[end:]
+    return " ".join(words.split())
+
+
+def _parse_whole(slot: str, text: str, rest: str, profile: BusinessProfile, now: datetime) -> Any:
+    if slot == "customer_name":
+        # Only what is left once the other values are taken out: "tomorrow" is no name.
+        return parsing.parse_name(rest) if rest else Failure("Sorry, I didn't catch your name.")
+    if slot == "email":
+        return parsing.parse_email(text)
+    if slot == "booking_date":
+        return parsing.parse_date(text, now.date(), now)
+    if slot == "booking_time":
+        return parsing.read_time(text) or Failure("Sorry, I didn't catch the time.")
+    if slot == "service":
+        return Failure("Sorry, I didn't catch which service.")
+    return None
+
+
+def duration_of(profile: BusinessProfile, service: str | None) -> int:
+    found = profile.service(service) if service else None
+    return found.duration_minutes if found else profile.slot_minutes
+
+
+def _is_open_on(profile: BusinessProfile, day: date | None):
+    hours = profile.hours.get(day.weekday()) if day else None
+
+    def is_open(t: time) -> bool:
+        if day is None:  # no day yet: any weekday's hours will do to pick AM or PM
+            periods = [p for h in profile.hours.values() if h for p in h.open_periods()]
+        else:
+            periods = list(hours.open_periods()) if hours else []
+        return any(p.start <= t < p.end for p in periods)
+
+    return is_open
+
+
+def say_start(start: datetime, today: date) -> str:
+    when = say_time(start.timetz().replace(tzinfo=None))
+    if start.date() == today:
+        return f"today at {when}"
+    return f"{say_date(start.date())} at {when}"
+
+
+def _alternatives(
+    profile: BusinessProfile,
+    start: datetime,
+    duration: int,
+    now: datetime,
+    occupancy: Mapping[datetime, int],
+    day: date,
+) -> str:
+    options = scheduling.nearest_free_starts(profile, start, duration, now, occupancy, limit=3)
+    if not options:
+        return "I don't have anything free in the next two weeks."
+    spoken = [
+        say_time(o.timetz().replace(tzinfo=None)) if o.date() == day else say_start(o, now.date())
+        for o in options
+    ]
+    listed = spoken[0] if len(spoken) == 1 else ", ".join(spoken[:-1]) + " or " + spoken[-1]
+    return f"I can do {listed}."
+
+
+def decide(
+    state: FormState,
+    found: Extraction,
+    profile: BusinessProfile,
+    now: datetime,
+    occupancy: Mapping[datetime, int],
+) -> TurnResult:
+    """Validate what was extracted and say what is wrong; see the module docstring."""
+    updates: dict[str, Any] = {}
+    say: list[str] = []
+    values = dict(found.values)
+
+    if state.requested == CONFIRM_SLOT:
+        changed = {k: v for k, v in values.items() if getattr(state, k) != v}
+        if not changed and found.time_match is None:
+            if found.yes_no is True and not state.change_pending:
+                return TurnResult({CONFIRM_SLOT: True, CHANGE_SLOT: False})
+            if found.field_named:
+                return TurnResult({found.field_named: None, CONFIRM_SLOT: None, CHANGE_SLOT: False})
+            if found.yes_no is False:
+                return TurnResult({CONFIRM_SLOT: None, CHANGE_SLOT: True})
+            if state.change_pending:
+                return TurnResult({CONFIRM_SLOT: None, CHANGE_SLOT: True})
+            return TurnResult({CONFIRM_SLOT: None}, ("Sorry, should I book it? Yes or no?",))
+
+    new = replace(state)
+    for slot in ("service", "customer_name", "email"):
+        if slot in values:
+            new = replace(new, **{slot: values[slot]})
+            updates[slot] = values[slot]
+
+    day = values.get("booking_date", new.booking_date)
+    if "booking_date" in values:
+        closed = scheduling.day_closed_reason(profile, values["booking_date"])
+        horizon = now.date() + timedelta(days=profile.horizon_days)
+        if closed:
+            say.append(closed.message)
+            updates["booking_date"], day = None, None
+        elif values["booking_date"] > horizon:
+            say.append(f"We only book up to {profile.horizon_days} days ahead.")
+            updates["booking_date"], day = None, None
+        else:
+            updates["booking_date"] = values["booking_date"].isoformat()
+        new = replace(new, booking_date=day)
+
+    chosen = new.booking_time
+    if found.time_match is not None:
+        chosen = parsing.resolve_time(found.time_match, _is_open_on(profile, day))
+        updates["booking_time"] = chosen.strftime("%H:%M")
+    if (
+        day is not None
+        and chosen is not None
+        and (found.time_match is not None or "booking_date" in updates or "service" in updates)
+    ):
+        start = datetime.combine(day, chosen, tzinfo=profile.tz)
+        duration = duration_of(profile, new.service)
+        problem = scheduling.check_start(profile, start, duration, now, occupancy)
+        if problem is not None:
+            say.append(problem.message)
+            say.append(_alternatives(profile, start, duration, now, occupancy, day))
+            updates["booking_time"] = None
+
+    for slot, reason in found.failures.items():
+        if slot not in updates and (slot == state.requested or slot == "booking_date"):
+            say.append(reason)
+            updates[slot] = None
+    if state.requested in VALUE_SLOTS and state.requested not in updates:
+        say.append(f"Sorry, I didn't catch {LABELS[state.requested]}.")
+        updates[state.requested] = None
+
+    if any(slot in updates for slot in VALUE_SLOTS):
+        updates.setdefault(CONFIRM_SLOT, None)
+        updates[CHANGE_SLOT] = False
+    return TurnResult(updates, tuple(say))
+
+
+def read_back(state: FormState, today: date) -> str:
+    """ "Jane Doe, haircut, Wednesday, December 9th at 2 PM, confirmation to jane@example.com." """
+    when = say_date(state.booking_date) if state.booking_date else "a day to be set"
+    if state.booking_time:
+        when += f" at {say_time(state.booking_time)}"
+    service = (state.service or "appointment").lower()
+    return f"{state.customer_name}, {service}, {when}, confirmation to {state.email}."

@@ -1,0 +1,116 @@
+"""The booking form's decisions, without Rasa: one caller turn → slot updates and lines said."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+import pytest
+
+from actions.booking.new_booking import FormState, decide, extract, read_back
+from actions.booking.profile import load_profile
+from actions.booking.scheduling import unit_starts
+
+PROFILE = load_profile()
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=PROFILE.tz)  # Tuesday 9 AM
+
+
+def turn(state: FormState, text: str, intent: str | None = "inform", occupancy=None):
+    found = extract(state, text, intent, PROFILE, NOW)
+    return decide(state, found, PROFILE, NOW, occupancy or {})
+
+
+FILLED = FormState(
+    requested="booking_confirmed",
+    service="Haircut",
+    customer_name="Jane Doe",
+    email="jane@example.com",
+    booking_date=date(2026, 12, 2),
+    booking_time=time(14),
+)
+
+
+def test_a_requested_value_that_cannot_be_read_is_refused_and_the_slot_stays_requested():
+    result = turn(FormState(requested="email"), "banana")
+    assert result.updates["email"] is None  # a SlotSet for the requested slot: the form re-asks
+    assert result.say == ("Sorry, I didn't catch an email address.",)
+
+
+def test_several_values_at_once():
+    result = turn(
+        FormState(requested="service"),
+        "a beard trim on friday at 11 am my name is sam lee",
+    )
+    assert result.updates["service"] == "Beard trim"
+    assert result.updates["booking_date"] == "2026-12-04"
+    assert result.updates["booking_time"] == "11:00"
+    assert result.updates["customer_name"] == "Sam Lee"
+    assert result.say == ()
+
+
+def test_a_date_alone_is_not_taken_as_a_name():
+    result = turn(FormState(requested="customer_name"), "tomorrow")
+    assert result.updates["customer_name"] is None
+    assert result.updates["booking_date"] == "2026-12-02"
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("sunday", "We're closed on Sundays."),
+        ("december 25th", "closed"),
+        ("march 30th", "We only book up to 60 days ahead."),
+        ("february 30th", "February doesn't have a 30th."),
+    ],
+)
+def test_days_that_cannot_be_booked(text, said):
+    result = turn(FormState(requested="booking_date", service="Haircut"), text)
+    assert result.updates["booking_date"] is None
+    assert said in " ".join(result.say)
+
+
+def test_a_time_outside_hours_is_refused_with_alternatives():
+    state = FormState(requested="booking_time", service="Haircut", booking_date=date(2026, 12, 2))
+    result = turn(state, "at 8 pm")
+    assert result.updates["booking_time"] is None
+    assert result.say[1].startswith("I can do ")
+
+
+def test_a_taken_time_is_refused_and_the_nearest_free_times_offered():
+    start = datetime(2026, 12, 2, 14, 0, tzinfo=PROFILE.tz)
+    taken = {u: 1 for u in unit_starts(start, start.replace(hour=15), PROFILE.slot_minutes)}
+    state = FormState(requested="booking_time", service="Haircut", booking_date=date(2026, 12, 2))
+    result = turn(state, "2 pm", occupancy=taken)
+    assert result.updates["booking_time"] is None
+    assert "taken" in result.say[0]
+    assert "2 PM" not in result.say[1]
+
+
+def test_yes_at_the_read_back_confirms():
+    assert turn(FILLED, "yeah", "affirm").updates == {
+        "booking_confirmed": True,
+        "booking_change_pending": False,
+    }
+
+
+def test_no_at_the_read_back_asks_what_to_change_then_takes_the_field():
+    result = turn(FILLED, "no", "deny")
+    assert result.updates == {"booking_confirmed": None, "booking_change_pending": True}
+    pending = FormState(**{**FILLED.__dict__, "change_pending": True})
+    result = turn(pending, "the email")
+    assert result.updates == {
+        "email": None,
+        "booking_confirmed": None,
+        "booking_change_pending": False,
+    }
+
+
+def test_a_new_value_at_the_read_back_replaces_the_old_one():
+    result = turn(FILLED, "no make it four", "deny")
+    assert result.updates["booking_time"] == "16:00"
+    assert result.updates["booking_confirmed"] is None
+
+
+def test_read_back_for_speech():
+    assert read_back(FILLED, NOW.date()) == (
+        "Jane Doe, haircut, Wednesday, December 2nd at 2 PM, confirmation to jane@example.com."
+    )
