@@ -9,6 +9,7 @@ glue (`manage_forms.py`) fetches the bookings and passes them in.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -40,8 +41,17 @@ class Verdict:
     failed: bool = False
 
 
+# Letters NFKD does not take apart: speech recognition writes them as these.
+_UNDECOMPOSED = str.maketrans(
+    {"đ": "d", "ø": "o", "ł": "l", "ß": "ss", "æ": "ae", "œ": "oe", "ı": "i", "þ": "th"}
+)
+
+
 def _simple(name: str) -> str:
-    return re.sub(r"[^a-z]", "", name.lower())
+    """ "José Núñez" → "josenunez": accents folded (NFKD), case, spaces and punctuation gone, so
+    the name as speech recognition writes it proves the name as it was booked."""
+    folded = unicodedata.normalize("NFKD", name.casefold().translate(_UNDECOMPOSED))
+    return "".join(c for c in folded if c.isalpha() and c.isascii())
 
 
 def name_matches(spoken: str, on_booking: str) -> bool:

@@ -20,7 +20,7 @@ from typing import Any
 
 from actions.booking import scheduling
 from actions.booking.profile import BusinessProfile
-from actions.spoken import parsing
+from actions.spoken import cues, parsing
 from actions.spoken.parsing import Failure
 from actions.spoken.render import say_date, say_time
 
@@ -119,13 +119,22 @@ def extract(
     today = now.date()
     consumed: list[tuple[int, int]] = []
 
+    yes_no = parsing.parse_yes_no(text, intent)
+    if requested == "customer_name" and not cues.cued_intents(text) and yes_no is None:
+        # Slot first: a name-shaped answer to the name question is the name, whatever else
+        # its words could be ("Lou Noon", "Robin Day", "Gene May").
+        name = parsing.parse_name(text)
+        if isinstance(name, str):
+            return Extraction({"customer_name": name}, {}, None, None, None)
     if found := parsing.find_service(text, service_names(profile)):
         values["service"] = found[0]
         consumed.append(found[1])
-    if found := parsing.find_email(text):
+    email_start = None
+    if found := parsing.find_email(text, answer=requested == "email"):
         values["email"] = found[0]
         consumed.append(found[1])
-    if found := parsing.find_name(text):
+        email_start = found[1][0]
+    if found := parsing.find_name(text, before=email_start):
         values["customer_name"] = found[0]
         consumed.append(found[1])
     if date_match := parsing.find_date(text, today):
@@ -156,7 +165,6 @@ def extract(
         if re.search(rf"\b(?:{pattern})\b", words):
             field_named = slot
             break
-    yes_no = parsing.parse_yes_no(text, intent)
     return Extraction(values, failures, yes_no, field_named, time_match)
 
 

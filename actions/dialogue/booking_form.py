@@ -39,6 +39,7 @@ from actions.dialogue.digressions import (
     SMALL_TALK_INTENTS,
     count_failure,
     hand_over,
+    loop_when_caller_spoke,
     question_instead_of_value,
     returning_after_digression,
 )
@@ -111,9 +112,12 @@ class ValidateBookingForm(FormValidationAction):
         answers = state.requested in found.values or (
             state.requested == "booking_time" and found.time_match is not None
         )
-        handover = hand_over(FORM, intent, text, answers)
-        if handover is not None:
-            return events + handover
+        # A line that started this form (a rule, or an answer that also books) is read as it
+        # is; only a line said while the form was asking can leave it.
+        if loop_when_caller_spoke(tracker.events) == FORM:
+            handover = hand_over(FORM, intent, text, answers)
+            if handover is not None:
+                return events + handover
         if (
             intent in SMALL_TALK_INTENTS
             and not found.values

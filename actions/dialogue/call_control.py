@@ -9,12 +9,13 @@ docs/architecture.md, "The contract between actions and the channel").
 from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.booking.profile import load_profile
-from actions.dialogue.digressions import back_to_form
+from actions.dialogue.digressions import FORM_OF_INTENT, back_to_form, loop_when_caller_spoke
+from actions.spoken import cues
 
 # Slots of a task in progress; "never mind" clears them and keeps who the caller is.
 TASK_SLOTS = (
@@ -85,7 +86,13 @@ class ActionTransfer(Action):
 
 
 class ActionStopTask(Action):
-    """ "Never mind": the form was left by the rule; forget its values, keep who the caller is."""
+    """ "Never mind": end the task in progress, forget its values, keep who the caller is.
+
+    Runs after the "never mind" rule has left the form, or named by a form's validation
+    (digressions.hand_over), which leaves the loop to it. With no task running, "cancel it" or
+    "move it" (after the recognised-caller greeting, or after hearing a booking) starts that
+    task instead of stopping nothing.
+    """
 
     def name(self) -> str:
         return "action_stop_task"
@@ -93,8 +100,18 @@ class ActionStopTask(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        text = (tracker.latest_message or {}).get("text") or ""
+        running = loop_when_caller_spoke(tracker.events)
+        task = cues.task_in_words(text)
+        if running is None and task in ("cancel_appointment", "reschedule_appointment"):
+            return [FollowupAction(FORM_OF_INTENT[task])]
         dispatcher.utter_message(text="Okay, I've stopped that.")
-        return [SlotSet(slot, None) for slot in TASK_SLOTS]
+        return [
+            ActiveLoop(None),
+            SlotSet("requested_slot", None),
+            *(SlotSet(slot, None) for slot in TASK_SLOTS),
+            FollowupAction("utter_anything_else"),
+        ]
 
 
 class ActionGoodbye(Action):
@@ -106,4 +123,4 @@ class ActionGoodbye(Action):
     ) -> list[EventType]:
         name = load_profile().name
         dispatcher.utter_message(text=f"Thanks for calling {name}. Goodbye!", end_call=True)
-        return []
+        return [ActiveLoop(None)] if (tracker.active_loop or {}).get("name") else []

@@ -17,29 +17,32 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ActionExecutionRejected, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.spoken import cues
 from actions.spoken.parsing import looks_like_question
 
 FALLBACK_ACTION = "action_gemini_fallback"
+STOP_ACTION = "action_stop_task"
 FORM_OF_INTENT = {
     "book_appointment": "booking_form",
     "reschedule_appointment": "reschedule_form",
     "cancel_appointment": "cancel_form",
 }
-# Intents a rule answers whatever form is active.
-HANDOVER_INTENTS = {
-    "ask_question",
-    "ask_availability",
-    "ask_my_booking",
-    "stop",
-    "repeat",
-    "human_handoff",
-    "goodbye",
+# The action that answers a line that leaves a form, by the intent its words bear out. The
+# validation names it itself (FollowupAction): rules keyed on the classifier's label never
+# decide inside a form.
+NEXT_ACTION = {
+    "ask_question": FALLBACK_ACTION,
+    "ask_availability": "action_answer_availability",
+    "ask_my_booking": "lookup_form",
+    "repeat": "action_repeat",
+    "human_handoff": "action_transfer",
+    "stop": STOP_ACTION,
+    "goodbye": "action_goodbye",
+    **FORM_OF_INTENT,
 }
-# Intents the classifier hears in plain answers now and then ("i'll have a haircut" as a
-# goodbye): a statement that holds the value asked for stays in the form. "Never mind", "say
-# that again" and "a person" are short and distinct, and always hand over.
-MISHEARD_INTENTS = {"ask_question", "ask_availability", "ask_my_booking", "goodbye", "thanks"}
-ENDING_INTENTS = {"goodbye", "stop", "thanks"}
+# Asked as a question, these have their own answer ("can I talk to someone?"); any other
+# question goes to the fallback: a question is never a goodbye, a stop or a switch.
+QUESTION_ACTIONS = {"ask_availability", "ask_my_booking", "repeat", "human_handoff"}
 # Small talk inside a form: re-ask without a "sorry".
 SMALL_TALK_INTENTS = {"greet", "thanks"}
 ANYTHING_ELSE = "Is there anything else I can help with?"
@@ -47,19 +50,26 @@ FAILURE_SLOT = "failed_value"
 MAX_FAILURES = 3
 
 
-_STOP_WORDS = re.compile(
-    r"\b(never ?mind|forget|stop|scratch|scrap|cancel|leave it|drop|abort|don't|not now|"
-    r"changed my mind|rather not)\b"
-)
-_TASK_WORDS = re.compile(r"\b(book|booking|appointment|reschedul\w*|move|cancel\w*|instead)\b")
+def loop_when_caller_spoke(events: list[dict]) -> str | None:
+    """The form that was active when the caller's latest message came in."""
+    seen_user = False
+    for event in reversed(events):
+        if event.get("event") == "user":
+            seen_user = True
+        elif seen_user and event.get("event") == "active_loop":
+            return event.get("name")
+    return None
 
 
 def returning_after_digression(events: list[dict], form: str) -> bool:
-    """True when the form runs again after a rule answered a digression: Rasa then calls the
-    validation action once more, with the same (already handled) caller message, which must
-    not be read again — it would be handed over again, forever. The sign: since the caller's
-    last message some other action (the answer) has run. (`latest_action_name` cannot tell:
-    Rasa sends the form's own name there.)"""
+    """True when the form runs again after an answer to a line that left it: Rasa then calls
+    the validation action once more, with the same (already handled) caller message, which must
+    not be read again: it would be handed over again, forever. The sign: the form was active
+    when the caller spoke, and some other action (the answer) has run since. A form started by
+    that answer ("how much is a colour, and can I book one Saturday") does read the line.
+    (`latest_action_name` cannot tell: Rasa sends the form's own name there.)"""
+    if loop_when_caller_spoke(events) != form:
+        return False
     quiet = {"action_listen", "action_extract_slots", form, f"validate_{form}"}
     for event in reversed(events):
         if event.get("event") == "user":
@@ -69,31 +79,41 @@ def returning_after_digression(events: list[dict], form: str) -> bool:
     return False
 
 
+def borne_out(intent: str | None, text: str) -> str:
+    """The label the words bear out (cues.choose_intent, the rule the NLU component applies;
+    repeated here for lines labelled by hand, e.g. in `rasa interactive`), else what the words
+    are: a question or a plain answer."""
+    plain = "ask_question" if cues.question_shaped(text) else "inform"
+    return cues.choose_intent(text, [(intent, 1.0), (plain, 0.0)] if intent else [(plain, 0.0)])
+
+
 def hand_over(
     form: str, intent: str | None, text: str = "", answers_the_question: bool = False
 ) -> list[EventType] | None:
-    """Events that give the turn to the rules, or None when the form should keep it.
+    """Slot first, words as evidence: the events that leave the form and name the action that
+    answers, or None when the form keeps the line.
 
-    `answers_the_question`: the text holds a value for the requested slot. A statement that
-    does ("a colour then") stays in the form even when the classifier heard a question in it;
-    a question-shaped one ("how much is a colour?") is answered.
+    `answers_the_question`: the requested slot's parser took a value from the line. Such a line
+    stays unless it is a question or holds a cue phrase of an intent that leaves ("jane doe,
+    put me through"). Mid-booking, "cancel it" ends this booking unless it names one already
+    made ("cancel my appointment on friday").
     """
-    if intent in MISHEARD_INTENTS and answers_the_question and not looks_like_question(text):
+    label = borne_out(intent, text)
+    question = cues.question_shaped(text)
+    if FORM_OF_INTENT.get(label) == form:
+        return None  # this form's own task: its values are read as answers
+    if form == "booking_form" and label == "cancel_appointment":
+        if not cues.refers_to_existing(text):
+            label = "stop"
+    if answers_the_question and not question and label not in cues.GATED:
         return None
-    if intent == "stop" and answers_the_question and not _STOP_WORDS.search(text.lower()):
-        return None  # "call me alex" heard as "stop": a name with no word of stopping
-    # A question is never a goodbye, a "never mind" or a switch ("what's your cancellation
-    # policy?" is no cancellation): it goes to the answering action.
-    switch = intent in FORM_OF_INTENT and FORM_OF_INTENT[intent] != form
-    if (intent in ENDING_INTENTS or switch) and looks_like_question(text):
-        return [ActionExecutionRejected(form), FollowupAction(FALLBACK_ACTION)]
-    if intent in HANDOVER_INTENTS:
-        return [ActionExecutionRejected(form)]
-    # A switch ("actually I want to cancel instead") needs the words of a task: a bare value
-    # ("thursday december 10th") misread as another task's intent stays in this form.
-    if intent in FORM_OF_INTENT and FORM_OF_INTENT[intent] != form and _TASK_WORDS.search(text):
-        return [ActionExecutionRejected(form)]  # the rule starts the other form
-    return None
+    if question:
+        target = NEXT_ACTION[label] if label in QUESTION_ACTIONS else FALLBACK_ACTION
+    elif label in NEXT_ACTION:
+        target = NEXT_ACTION[label]
+    else:
+        return None  # a plain answer the parser did not take: the form says what it needs
+    return [ActionExecutionRejected(form), FollowupAction(target)]
 
 
 def question_instead_of_value(form: str, requested: str | None, text: str) -> list[EventType]:
@@ -132,7 +152,14 @@ def back_to_form(tracker: Tracker) -> list[EventType]:
 
 
 def wrap_up(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """After an answer: back to the form in progress; outside a form, a question that also asks
+    for a task ("how much is a colour, and can I book one Saturday") starts it; otherwise
+    "anything else?"."""
     events = back_to_form(tracker)
-    if not events:
-        dispatcher.utter_message(text=ANYTHING_ELSE)
-    return events
+    if events:
+        return events
+    text = (tracker.latest_message or {}).get("text") or ""
+    if task := cues.requested_task(text):
+        return [FollowupAction(FORM_OF_INTENT[task])]
+    dispatcher.utter_message(text=ANYTHING_ELSE)
+    return []

@@ -275,7 +275,7 @@ def _candidates(text: str) -> list[_Candidate]:
     return found
 
 
-def find_email(text: str) -> tuple[str, tuple[int, int]] | None:
+def find_email(text: str, answer: bool = False) -> tuple[str, tuple[int, int]] | None:
     """The first well-formed email in `text`, written or spoken ("jane dot doe at example dot
     com", "j o h n at example dot com"). Returns the address and the span of `normalise(text)`
     it came from, or None."""

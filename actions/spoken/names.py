@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import re
 
+from actions.spoken import cues
 from actions.spoken.words import TENS, UNITS, Failure, Parsed, normalise
 
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 NOT_CAUGHT = "Sorry, I didn't catch your name."
 ASKED_A_QUESTION = "Sorry, I need your name for the booking."
+MAX_CHARS = 300  # a name and its introduction; a longer answer is read up to here
 
 _COURTESY = (
     r"(?:yes|yeah|yep|sure|ok|okay|hi|hello|hey|there|right|of course|"
@@ -31,11 +33,16 @@ _INTRO = (
 )
 _NAME_PREFIX = re.compile(r"^(?:" + _COURTESY + r"\s+)*" + _INTRO + r"\s+")
 _COURTESY_ONLY = re.compile(r"^(?:" + _COURTESY + r"\s+)+")
+# A letter of any alphabet as said: José Núñez, Zoë, Nguyễn Văn An.
+_L = r"[^\W\d_]"
 _FIRST_LAST = re.compile(
-    r"\bfirst name is ([a-z'-]+)\s+(?:and\s+)?(?:my\s+|the\s+)?(?:last name|surname) is ([a-z' -]+)"
+    rf"\bfirst name is ((?:{_L}|['-])+)\s+(?:and\s+)?(?:my\s+|the\s+)?(?:last name|surname) is "
+    rf"((?:{_L}|['\s-])+)"
 )
 _TRAILING = re.compile(r"(?:\s+(?:here|speaking|please|thanks|thank you|calling|by the way))+$")
-_NAME_IN_TEXT = re.compile(r"\b(?:my name is|my name's|this is|i'm|i am|name's)\s+([a-z' -]+)")
+_NAME_IN_TEXT = re.compile(
+    rf"\b(?:my name is|my name's|this is|i'm|i am|name's)\s+((?:{_L}|['\s-])+)"
+)
 # What may follow a name in the same answer: "jane doe and my email is ...", "jane i'd like".
 _CLAUSE_START = re.compile(
     r"^(?:and|but|my|i'm|i'd|i'll|i want|i need|i would|i was|email|phone|number|for|with|from|"
@@ -59,17 +66,20 @@ _NOT_NAME_WORDS = {
     *UNITS,
     *TENS,
 }
-_QUESTION_START = re.compile(
-    r"^(?:what|what's|when|where|why|how|who|which|is|are|do|does|did|can|could|would|should|"
-    r"will (?:it|you|that|there|i|we|they|he|she))\b"
-)
-_NAME_TOKEN = re.compile(r"^[a-z][a-z'-]*$")
-_PARTICLES = {"de", "la", "del", "van", "von", "der", "da", "di", "le", "du", "bin", "al"}
+# Words that are also names ("Lou Noon", "Robin Day", "Ray Person", "Nguyen Thi My"): a name
+# part only beside a word that can be nothing else, never alone ("noon", "good day").
+_ALSO_NAMES = {
+    *"""
+    an al day date good seven noon person my else young new late back fine free hold wait
+    right still rather soon week ready happy mean rose can do will
+    """.split()
+}
+_NAME_TOKEN = re.compile(rf"^{_L}(?:{_L}|['-])*$")
+_PARTICLES = {"de", "la", "del", "van", "von", "der", "da", "di", "le", "du", "bin"}
 
 
 def looks_like_question(text: str) -> bool:
-    words = normalise(text)
-    return text.strip().endswith("?") or bool(_QUESTION_START.match(words))
+    return cues.question_shaped(text)
 
 
 def title_name(words: list[str]) -> str:
@@ -119,39 +129,59 @@ def _name_tokens(tokens: list[str], limit: int) -> list[str]:
     return name if len(name) <= limit else []
 
 
+def _unrepeated(tokens: list[str]) -> list[str]:
+    """ "priya priya patel" → "priya patel": a word said twice in a row, as callers restart."""
+    return [t for i, t in enumerate(tokens) if i == 0 or t != tokens[i - 1]]
+
+
+def _is_name(tokens: list[str]) -> bool:
+    """Every token name-shaped; the words that are also names only beside a plain name word."""
+    if not tokens or any(not _NAME_TOKEN.match(t) for t in tokens):
+        return False
+    plain = [t for t in tokens if t not in _NOT_NAME_WORDS]
+    odd = [t for t in tokens if t in _NOT_NAME_WORDS]
+    return bool(plain) and all(t in _ALSO_NAMES for t in odd)
+
+
+def _strip_intro(words: str) -> str:
+    """ "my name is it's priya" → "priya": introductions and courtesies, however many."""
+    while True:
+        stripped = _NAME_PREFIX.sub("", words, count=1)
+        if stripped == words:
+            stripped = _COURTESY_ONLY.sub("", words)
+        if stripped == words:
+            return words
+        words = stripped
+
+
 def parse_name(text: str) -> Parsed[str]:
     """A whole answer to "your name?": prefixes ("my name is", "it's") and fillers stripped."""
-    words = normalise(text)
+    words = normalise(text[:MAX_CHARS])
     if looks_like_question(text):
         return Failure(ASKED_A_QUESTION)
     if m := _FIRST_LAST.search(words):
         words = f"{m.group(1)} {m.group(2)}"
-    stripped = _NAME_PREFIX.sub("", words, count=1)
-    words = _COURTESY_ONLY.sub("", words) if stripped == words else stripped
-    words = _TRAILING.sub("", words).strip()
+    words = _TRAILING.sub("", _strip_intro(words)).strip()
     if looks_like_question(words):
         return Failure(ASKED_A_QUESTION)
-    tokens = _name_tokens(_joined(words.split()), limit=4)
-    if not tokens:
-        return Failure(NOT_CAUGHT)
-    # "an" and "al" are words, but also name parts after a first name ("Nguyen Van An").
-    if any(
-        not _NAME_TOKEN.match(t) or (t in _NOT_NAME_WORDS and not (i and t in ("an", "al")))
-        for i, t in enumerate(tokens)
-    ):
+    tokens = _name_tokens(_unrepeated(_joined(words.split())), limit=4)
+    if not _is_name(tokens):
         return Failure(NOT_CAUGHT)
     return title_name(tokens)
 
 
-def find_name(text: str) -> tuple[str, tuple[int, int]] | None:
-    """A name introduced in passing: "hi i'm maria garcia i want a haircut" → "Maria Garcia"."""
-    words = normalise(text)
-    match = _NAME_IN_TEXT.search(words)
+def find_name(text: str, before: int | None = None) -> tuple[str, tuple[int, int]] | None:
+    """A name introduced in passing: "hi i'm maria garcia i want a haircut" → "Maria Garcia".
+    `before`: where another value starts (an email: "i'm ann lee, ann@example.com")."""
+    words = normalise(text[:MAX_CHARS])
+    match = _NAME_IN_TEXT.search(words[:before] if before is not None else words)
     if not match:
         return None
     tokens: list[str] = []
-    for token in match.group(1).split():
-        if token in _NOT_NAME_WORDS or not _NAME_TOKEN.match(token):
+    for token in _unrepeated(match.group(1).split()):
+        if not _NAME_TOKEN.match(token) or (
+            token in _NOT_NAME_WORDS and not (tokens and token in _ALSO_NAMES)
+        ):
             break
         tokens.append(token)
         if len(tokens) == 3:
