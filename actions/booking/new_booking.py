@@ -122,7 +122,7 @@ def extract(
     if found := parsing.find_service(text, service_names(profile)):
         values["service"] = found[0]
         consumed.append(found[1])
-    if found := parsing.find_email(text):
+    if found := parsing.find_email(text, answer=(state.requested == "email")):
         values["email"] = found[0]
         consumed.append(found[1])
     if found := parsing.find_name(text):
