@@ -112,7 +112,8 @@ def test_a_new_value_at_the_read_back_replaces_the_old_one():
 
 def test_read_back_for_speech():
     assert read_back(FILLED, NOW.date()) == (
-        "Jane Doe, haircut, Wednesday, December 2nd at 2 PM, confirmation to jane@example.com."
+        "Jane Doe, haircut, Wednesday, December 2nd at 2 PM, confirmation to jane@example.com, "
+        "spelled J A N E."
     )
 
 
