@@ -51,6 +51,12 @@ _STOP_WORDS = re.compile(
     r"\b(never ?mind|forget|stop|scratch|scrap|cancel|leave it|drop|abort|don't|not now|"
     r"changed my mind|rather not)\b"
 )
+# Every way of asking for a person has one of these; an email address heard as "a person"
+# ("megan robinson at sign mx dot acme dot net") has none.
+_PERSON_WORDS = re.compile(
+    r"\b(person|people|someone|somebody|anyone|anybody|human|operator|representative|agent|"
+    r"manager|receptionist|stylist|owner|transfer|through|connect|talk|speak|real)\b"
+)
 _TASK_WORDS = re.compile(r"\b(book|booking|appointment|reschedul\w*|move|cancel\w*|instead)\b")
 
 
@@ -82,6 +88,12 @@ def hand_over(
         return None
     if intent == "stop" and answers_the_question and not _STOP_WORDS.search(text.lower()):
         return None  # "call me alex" heard as "stop": a name with no word of stopping
+    if (
+        intent == "human_handoff"
+        and answers_the_question
+        and not _PERSON_WORDS.search(text.lower())
+    ):
+        return None  # an address heard as "a person", with no word of a person in it
     # A question is never a goodbye, a "never mind" or a switch ("what's your cancellation
     # policy?" is no cancellation): it goes to the answering action.
     switch = intent in FORM_OF_INTENT and FORM_OF_INTENT[intent] != form

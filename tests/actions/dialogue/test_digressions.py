@@ -30,6 +30,9 @@ TO_FALLBACK = [ActionExecutionRejected(FORM), FollowupAction("action_gemini_fall
         ("stop", "no forget it", True, REJECTED),
         ("stop", "call me alex", True, None),
         ("human_handoff", "a person please", False, REJECTED),
+        # An address heard as "a person" stays; a person asked for with it is put through.
+        ("human_handoff", "megan robinson at sign mx dot acme dot net", True, None),
+        ("human_handoff", "talk to someone it's jane at example dot com", True, REJECTED),
         ("cancel_appointment", "actually i want to cancel instead", False, REJECTED),
         ("cancel_appointment", "what's your cancellation policy", False, TO_FALLBACK),
         ("cancel_appointment", "thursday december 10th", True, None),  # no task words
