@@ -22,7 +22,7 @@ from actions.booking import scheduling
 from actions.booking.profile import BusinessProfile
 from actions.spoken import cues, parsing
 from actions.spoken.parsing import Failure
-from actions.spoken.render import say_date, say_time
+from actions.spoken.render import say_date, say_time, spell_local_part
 
 VALUE_SLOTS = ("service", "customer_name", "email", "booking_date", "booking_time")
 CONFIRM_SLOT = "booking_confirmed"
@@ -310,9 +310,13 @@ def decide(
 
 
 def read_back(state: FormState, today: date) -> str:
-    """ "Jane Doe, haircut, Wednesday, December 9th at 2 PM, confirmation to jane@example.com." """
+    """ "Jane Doe, haircut, Wednesday, December 9th at 2 PM, confirmation to jane@example.com,
+    spelled J A N E." The local part is spelled: a letter heard wrong is caught before booking."""
     when = say_date(state.booking_date) if state.booking_date else "a day to be set"
     if state.booking_time:
         when += f" at {say_time(state.booking_time)}"
     service = (state.service or "appointment").lower()
-    return f"{state.customer_name}, {service}, {when}, confirmation to {state.email}."
+    email = f"confirmation to {state.email}"
+    if state.email:
+        email += f", spelled {spell_local_part(state.email)}"
+    return f"{state.customer_name}, {service}, {when}, {email}."

@@ -70,7 +70,7 @@ async def selected(tracker: Tracker) -> Booking | None:
 def answers(requested: str | None, text: str, now: datetime) -> bool:
     """Whether `text` holds a value for the requested slot (see digressions.hand_over)."""
     if requested == "lookup_email":
-        return parsing.find_email(text) is not None
+        return parsing.find_email(text, answer=True) is not None
     if requested == "verified_email":
         return normalise_code(text) is not None or isinstance(parsing.parse_name(text), str)
     if requested == "booking_date":
@@ -137,7 +137,7 @@ class _ManageValidation(FormValidationAction, ABC):
         slots.update(updates)
 
         verdict: caller_bookings.Verdict | None = None
-        found_email = parsing.find_email(text)
+        found_email = parsing.find_email(text, answer=(requested == "lookup_email"))
         new_email = found_email and found_email[0] != slots.get("lookup_email")
         if new_email and requested not in (None, "lookup_email"):
             # Another address mid-task ("it's under wes at example dot com"): start the lookup

@@ -7,8 +7,18 @@ leftwards and the domain rightwards, one token at a time, by what may follow wha
 only through "dot", "underscore", "dash"...; single letters join each other ("j o h n"), and
 digits join letters or a word before them ("jane two three" → "jane23"). So "my email is maria dot
 garcia at example dot com and" gives maria.garcia@example.com, never "myemailismaria...".
-"all one word" lets plain words join ("john smith all one word at ..." → johnsmith@...).
-The first well-formed address wins; otherwise the reason of the most email-like candidate.
+
+Plain words next to each other join only when they must be the address: the utterance answers
+"your email?" (`answer=True`), a marker comes just before them ("my email is chris taylor at
+gmail dot com" → christaylor@gmail.com), or "all one word" was said. Speech recognition splits
+"johnsmith" into "john smith", and dropping "john" would send the confirmation to a stranger.
+At most MAX_LOCAL_WORDS plain words join this way, and the stop words ("is", "my", "email"...)
+still end the local part. Otherwise only the word next to the "at" is taken ("book me with sam
+at 3", "i'm ann lee, ann@example.com"), and a written "ann@" is never joined to words before it.
+
+The limits of RFC 5321 hold (local part 64 characters, domain 253, a label 63); a longer address
+is refused, and no side is read past what could fit, so a long utterance costs little. The first
+well-formed address wins; otherwise the reason of the most email-like candidate.
 
 Not here: whether the mailbox exists.
 """
@@ -41,10 +51,19 @@ _ONE_WORD = [
 _STOP = set(  # words that end a local part read leftwards ("my email is ...")
     """
     is was my email e-mail emails address it its thats me to the and or under use try send yes yeah
-    yep sure ok okay at of for please just actually sorry no be would should will can could you your
-    reach contact on in with from by sign symbol here there then am are we our us hi hello
+    yep sure ok okay at of for please just actually sorry no be would should can could you your
+    reach contact on in with from by sign symbol here there then am are we our us hi hello alright
+    right thing this that think guess mean gonna going put write down got have has had
     """.split()
 )
+# Just before an address, these say that every word up to the "at" is the address.
+_MARKER = re.compile(
+    r"(?:\b(?:e-?mail|e mail)(?: address)?|\baddress)"
+    r"(?:'s| is| it's| its| would be| will be| should be| is gonna be)$"
+    r"|\b(?:e-?mail|e mail)(?: address)?$"
+)
+MAX_LOCAL_WORDS = 4  # plain words joined without a connector ("john smith at ...")
+MAX_LOCAL, MAX_DOMAIN, MAX_LABEL = 64, 253, 63  # characters (RFC 5321)
 _LOCAL_WORD = re.compile(r"[a-z0-9][a-z0-9._%+-]*")  # not "it's" or "i'm"
 _DOMAIN_WORD = re.compile(r"[a-z0-9][a-z0-9.-]*")
 _DIGIT_WORDS = set(UNITS) | set(TENS) | {"oh"}
@@ -56,6 +75,7 @@ NO_DOMAIN = "I didn't catch the part of the email after the at sign."
 DOUBLE_DOT = "That email address has two dots in a row."
 NO_ENDING = "That email address is missing its ending, like dot com."
 MALFORMED = "That email address doesn't look right."
+TOO_LONG = "That email address is too long. Could you say it again?"
 
 
 @dataclass(frozen=True)
@@ -72,15 +92,16 @@ class _Candidate:
     looks_like_email: bool  # "jane at", "at example dot com"; not "at 3"
 
 
-def _kind(tokens: list[_Token], i: int, domain: bool) -> str | None:
+def _kind(tokens: list[_Token], i: int, domain: bool, words_join: bool = False) -> str | None:
     t = tokens[i].text
     if t in (_DOMAIN_CONNECTORS if domain else _CONNECTORS):
         return "conn"
     if t in _MODIFIERS:
         return "mod"
     if len(t) == 1 and t.isalpha():
-        if t in ("a", "i") and not domain and not _next_to_single(tokens, i):
-            return None  # "is a smith": the article, not a spelled letter
+        if t in ("a", "i") and not (domain or words_join or _spelled(tokens, i)):
+            return None  # "is a smith": the article, not a spelled letter (but "asmith" when
+            # the words before the "at" are all the address: "my email is a smith at ...")
         return "letter"
     if t.isdigit() or t in _DIGIT_WORDS or ("-" in t and cardinal_value(t) is not None):
         return "digit"
@@ -89,9 +110,11 @@ def _kind(tokens: list[_Token], i: int, domain: bool) -> str | None:
     return "word" if _LOCAL_WORD.fullmatch(t) and t not in _STOP else None
 
 
-def _next_to_single(tokens: list[_Token], i: int) -> bool:
+def _spelled(tokens: list[_Token], i: int) -> bool:
+    """Whether "a" or "i" is a spelled letter: next to another one ("a l i") or to a connector
+    ("a dot smith")."""
     near = [tokens[j].text for j in (i - 1, i + 1) if 0 <= j < len(tokens)]
-    return any(len(t) == 1 and t.isalnum() for t in near)
+    return any((len(t) == 1 and t.isalnum()) or t in _CONNECTORS for t in near)
 
 
 # What may stand next to what, reading away from the "at": (previous kind, this kind).
@@ -109,6 +132,7 @@ _LOCAL_STEPS = {
     ("digit", "mod"),
     ("mod", "letter"),
     ("mod", "digit"),
+    ("mod", "word"),
     ("letter", "letter"),
     ("digit", "letter"),
     ("word", "letter"),
@@ -153,23 +177,27 @@ _PROVIDERS = {
 }
 
 
-def _read(tokens: list[_Token], start: int, step: int, one_word: bool) -> list[int]:
-    """Indices of the local part (step -1, from just before the "at") or the domain (+1)."""
+def _read(tokens: list[_Token], start: int, step: int, words_join: bool) -> tuple[list[int], bool]:
+    """Indices of the local part (step -1, from just before the "at") or the domain (+1), and
+    whether reading stopped only because no address that long is allowed. With `words_join`,
+    plain words next to each other join too (at most MAX_LOCAL_WORDS without a connector)."""
     domain = step > 0
     allowed = _DOMAIN_STEPS if domain else _LOCAL_STEPS
+    # Every token adds at least a character, so this many tokens can only be too long.
+    limit = (MAX_DOMAIN if domain else MAX_LOCAL) + 1
     taken: list[int] = []
     previous: str | None = None
+    run = 0  # plain words since the last connector
     i = start
     while 0 <= i < len(tokens):
-        kind = _kind(tokens, i, domain)
+        kind = _kind(tokens, i, domain, words_join)
         joins = (
             (previous, kind) in allowed
             or (
-                one_word
+                words_join
                 and not domain
-                and kind == "word"
-                and previous in ("word", "digit")
-                and len(taken) < 4
+                and kind in ("word", "letter", "digit")
+                and previous in ("word", "letter", "digit")
             )
             or (
                 domain
@@ -179,10 +207,15 @@ def _read(tokens: list[_Token], start: int, step: int, one_word: bool) -> list[i
         )
         if kind is None or not joins:
             break
+        if not domain and kind == "word" and run == MAX_LOCAL_WORDS:
+            break
+        if len(taken) == limit:
+            return sorted(taken), True
+        run = 0 if kind == "conn" else run + (kind == "word")
         taken.append(i)
         previous = kind
         i += step
-    return sorted(taken)
+    return sorted(taken), False
 
 
 def _join(words: list[str]) -> str:
@@ -219,6 +252,12 @@ def _problem(local: str, domain: str) -> str | None:
         return NO_LOCAL
     if not domain:
         return NO_DOMAIN
+    if (
+        len(local) > MAX_LOCAL
+        or len(domain) > MAX_DOMAIN
+        or any(len(label) > MAX_LABEL for label in domain.split("."))
+    ):
+        return TOO_LONG
     if ".." in local or ".." in domain:
         return DOUBLE_DOT
     if local[0] in "._-+" or local[-1] == "." or domain[0] in ".-":
@@ -249,7 +288,7 @@ def _tokens(words: str) -> tuple[list[_Token], bool, set[int]]:
     return kept, bool(phrase_ends), phrase_ends
 
 
-def _candidates(text: str) -> list[_Candidate]:
+def _candidates(text: str, answer: bool) -> list[_Candidate]:
     words = normalise(text)
     tokens, one_word, phrase_ends = _tokens(words)
     found: list[_Candidate] = []
@@ -257,8 +296,8 @@ def _candidates(text: str) -> list[_Candidate]:
         if token.text not in ("at", "@"):
             continue
         after = k + 2 if k + 1 < len(tokens) and tokens[k + 1].text in _AT_SUFFIX else k + 1
-        local_at = _read(tokens, k - 1, -1, one_word)
-        domain_at = _read(tokens, after, 1, one_word)
+        local_at, local_cut = _local(words, tokens, k, answer or one_word)
+        domain_at, domain_cut = _read(tokens, after, 1, False)
         local = _join([tokens[i].text for i in local_at])
         domain = _join([tokens[i].text for i in domain_at])
         start = tokens[local_at[0]].span[0] if local_at else token.span[0]
@@ -269,17 +308,35 @@ def _candidates(text: str) -> list[_Candidate]:
         if following and end + following.end() in phrase_ends:
             end += following.end()
         email_like = "." in domain or any(c.isalpha() for c in domain) or (local and not domain)
-        found.append(
-            _Candidate(f"{local}@{domain}", (start, end), _problem(local, domain), email_like)
-        )
+        problem = TOO_LONG if local_cut or domain_cut else _problem(local, domain)
+        found.append(_Candidate(f"{local}@{domain}", (start, end), problem, email_like))
     return found
+
+
+def _local(words: str, tokens: list[_Token], at: int, answer: bool) -> tuple[list[int], bool]:
+    """The local part before tokens[at]: every plain word up to a stop word when the words are
+    an answer or follow a marker, else only the word next to the "at" (see the docstring)."""
+    before = at - 1
+    written = (
+        tokens[at].text == "@" and before >= 0 and tokens[before].span[1] == tokens[at].span[0]
+    )
+    narrow = _read(tokens, before, -1, False)
+    if written:  # "ann@": speech recognition already joined the local part
+        return narrow
+    wide = _read(tokens, before, -1, True)
+    if wide == narrow or not wide[0]:
+        return narrow
+    if answer or _MARKER.search(words[: tokens[wide[0][0]].span[0]].rstrip()):
+        return wide
+    return narrow
 
 
 def find_email(text: str, answer: bool = False) -> tuple[str, tuple[int, int]] | None:
     """The first well-formed email in `text`, written or spoken ("jane dot doe at example dot
-    com", "j o h n at example dot com"). Returns the address and the span of `normalise(text)`
-    it came from, or None."""
-    for candidate in _candidates(text):
+    com", "j o h n at example dot com"). `answer`: the text answers "your email?", so the plain
+    words before the "at" are all the address ("john smith at ..." → johnsmith@...). Returns the
+    address and the span of `normalise(text)` it came from, or None."""
+    for candidate in _candidates(text, answer):
         if candidate.problem is None:
             return candidate.address, candidate.span
     return None
@@ -287,7 +344,7 @@ def find_email(text: str, answer: bool = False) -> tuple[str, tuple[int, int]] |
 
 def parse_email(text: str) -> Parsed[str]:
     """A whole answer to "your email?": the address, or what is wrong with what was said."""
-    candidates = _candidates(text)
+    candidates = _candidates(text, True)
     for candidate in candidates:
         if candidate.problem is None:
             return candidate.address

@@ -3,8 +3,8 @@
 The text goes to text-to-speech, so it is written the way people speak ("2 PM", not "14:00";
 "an hour and a half", not "90 min"). Pure functions on values; the caller picks the timezone
 (an aware datetime is spoken in its own wall time). Phone numbers are read digit by digit, in
-their groups. Not here: parsing what a caller said (parsing.py) or any sentence longer than a
-phrase.
+their groups, and an email's local part letter by letter. Not here: parsing what a caller said
+(parsing.py) or any sentence longer than a phrase.
 """
 
 from __future__ import annotations
@@ -94,3 +94,14 @@ def say_phone(e164: str) -> str:
         national = e164
     groups = re.findall(r"\d+", national)
     return ", ".join(" ".join(group) for group in groups)
+
+
+_SYMBOLS = {".": "dot", "_": "underscore", "-": "dash", "+": "plus", "%": "percent"}
+
+
+def spell_local_part(address: str) -> str:
+    """ "john.smith@gmail.com" → "J O H N dot S M I T H": the part before the "@" one character
+    at a time (digits as digits, "_" as "underscore"), so the caller hears a dropped or wrong
+    letter. The domain is not spelled: it is said whole in the read-back ("gmail.com")."""
+    local = address.rpartition("@")[0] if "@" in address else address
+    return " ".join(_SYMBOLS.get(c, c.upper()) for c in local)

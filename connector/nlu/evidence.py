@@ -25,9 +25,7 @@ from actions.spoken.cues import choose_intent
 logger = logging.getLogger(__name__)
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class WordsAsEvidence(GraphComponent):
     @classmethod
     def create(
@@ -60,8 +58,6 @@ class WordsAsEvidence(GraphComponent):
             confidence = intent.get("confidence", 0.0)  # a task the words name, unranked
         # The label only, never the caller's words: they may hold a name or an email.
         logger.info("words as evidence: %s -> %s", intent[INTENT_NAME_KEY], chosen)
-        message.set(
-            INTENT, {INTENT_NAME_KEY: chosen, "confidence": confidence}, add_to_output=True
-        )
+        message.set(INTENT, {INTENT_NAME_KEY: chosen, "confidence": confidence}, add_to_output=True)
         reordered = sorted(ranking, key=lambda r: r.get(INTENT_NAME_KEY) != chosen)
         message.set(INTENT_RANKING_KEY, reordered, add_to_output=True)

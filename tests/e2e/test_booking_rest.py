@@ -40,7 +40,7 @@ def test_a_booking_one_value_per_turn(assistant, caller):
     said = joined(assistant.say(caller, "2 pm"))
     assert (
         "Jane Doe, haircut, Wednesday, December 2nd at 2 PM, confirmation to "
-        "jane@example.com. Shall I book it?" in said
+        "jane@example.com, spelled J A N E. Shall I book it?" in said
     )
     said = assistant.say(caller, "yes please")
     code = spoken_code(said)
@@ -127,8 +127,8 @@ def test_a_spelled_email_and_a_time_given_with_the_day(assistant, caller):
     assert "What day" in said
     said = joined(assistant.say(caller, "friday december 18th first thing in the morning"))
     assert (
-        "Jon Li, blow-dry, Friday, December 18th at 9 AM, confirmation to jon.li@example.com"
-        in said
+        "Jon Li, blow-dry, Friday, December 18th at 9 AM, confirmation to jon.li@example.com, "
+        "spelled J O N dot L I." in said
     )
     code = spoken_code(assistant.say(caller, "yes"))
     assert row(assistant, code)["email"] == "jon.li@example.com"

@@ -112,5 +112,14 @@ def test_a_new_value_at_the_read_back_replaces_the_old_one():
 
 def test_read_back_for_speech():
     assert read_back(FILLED, NOW.date()) == (
-        "Jane Doe, haircut, Wednesday, December 2nd at 2 PM, confirmation to jane@example.com."
+        "Jane Doe, haircut, Wednesday, December 2nd at 2 PM, confirmation to jane@example.com, "
+        "spelled J A N E."
     )
+
+
+def test_split_words_are_the_address_when_the_form_asks_for_it():
+    said = "john smith at gmail dot com"
+    assert turn(FormState(requested="email"), said).updates["email"] == "johnsmith@gmail.com"
+    result = turn(FormState(requested="email"), "a" * 65 + "@example.com")
+    assert result.updates["email"] is None
+    assert result.say == ("That email address is too long. Could you say it again?",)

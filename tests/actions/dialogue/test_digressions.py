@@ -72,6 +72,13 @@ DISAGREEMENTS = [
     ("booking_time", "goodbye", "noon", FORM_KEEPS),
     ("booking_time", "stop", "half past two", FORM_KEEPS),
     ("email", "human_handoff", "jane at example dot com", FORM_KEEPS),
+    (
+        "email",
+        "human_handoff",
+        "my e-mail address is megan robinson at sign mx dot acme dot net",
+        FORM_KEEPS,
+    ),
+    ("email", "human_handoff", "talk to someone it's jane at example dot com", "action_transfer"),
     ("booking_confirmed", "cancel_appointment", "yes", FORM_KEEPS),
     # Words that leave, whatever the label.
     ("customer_name", "inform", "can i talk to a person", "action_transfer"),
@@ -82,7 +89,12 @@ DISAGREEMENTS = [
     ("booking_date", "inform", "cancel it", "action_stop_task"),
     ("booking_date", "stop", "cancel it", "action_stop_task"),
     ("service", "cancel_appointment", "cancel that", "action_stop_task"),
-    ("booking_time", "cancel_appointment", "actually cancel my appointment on friday", "cancel_form"),
+    (
+        "booking_time",
+        "cancel_appointment",
+        "actually cancel my appointment on friday",
+        "cancel_form",
+    ),
     ("service", "inform", "actually i need to move my appointment", "reschedule_form"),
     ("customer_name", "inform", "okay bye", "action_goodbye"),
     ("email", "thanks", "sorry can you say that again", "action_repeat"),
@@ -91,7 +103,12 @@ DISAGREEMENTS = [
     ("customer_name", "inform", "how much is a haircut", "action_gemini_fallback"),
     ("email", "cancel_appointment", "what's your cancellation policy", "action_gemini_fallback"),
     ("booking_date", "inform", "is friday free", "action_gemini_fallback"),
-    ("booking_date", "ask_availability", "what do you have on friday", "action_answer_availability"),
+    (
+        "booking_date",
+        "ask_availability",
+        "what do you have on friday",
+        "action_answer_availability",
+    ),
     ("service", "ask_my_booking", "when is my appointment", "lookup_form"),
     ("customer_name", "stop", "how much is a colour", "action_gemini_fallback"),
     # Labels the words bear out.
