@@ -20,9 +20,10 @@ from typing import Any
 
 from actions.booking import scheduling
 from actions.booking.profile import BusinessProfile
-from actions.spoken import cues, parsing
+from actions.spoken import parsing
 from actions.spoken.parsing import Failure
 from actions.spoken.render import say_date, say_time, spell_local_part
+from common import cues
 
 VALUE_SLOTS = ("service", "customer_name", "email", "booking_date", "booking_time")
 CONFIRM_SLOT = "booking_confirmed"

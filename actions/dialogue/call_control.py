@@ -15,7 +15,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.booking.profile import load_profile
 from actions.dialogue.digressions import FORM_OF_INTENT, back_to_form, loop_when_caller_spoke
-from actions.spoken import cues
+from common import cues
 
 # Slots of a task in progress; "never mind" clears them and keeps who the caller is.
 TASK_SLOTS = (

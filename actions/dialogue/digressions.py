@@ -15,8 +15,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ActionExecutionRejected, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.spoken import cues
 from actions.spoken.parsing import looks_like_question
+from common import cues
 
 FALLBACK_ACTION = "action_gemini_fallback"
 STOP_ACTION = "action_stop_task"

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 
-from actions.spoken import cues
 from actions.spoken.words import TENS, UNITS, Failure, Parsed, normalise
+from common import cues
 
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 NOT_CAUGHT = "Sorry, I didn't catch your name."
@@ -45,8 +45,8 @@ _NAME_IN_TEXT = re.compile(
 )
 # What may follow a name in the same answer: "jane doe and my email is ...", "jane i'd like".
 _CLAUSE_START = re.compile(
-    r"^(?:and|but|my|i'm|i'd|i'll|i want|i need|i would|i was|email|phone|number|for|with|from|"
-    r"calling|speaking|here|please|thanks|thank you|who)\b"
+    r"^(?:and|but|my(?= )|i'm|i'd|i'll|i want|i need|i would|i was|email|phone|number|for|"
+    r"with|from|calling|speaking|here|please|thanks|thank you|who)\b"
 )
 _NOT_NAME_WORDS = {
     *"""

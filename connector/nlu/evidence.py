@@ -1,5 +1,5 @@
 """An NLU component after DIET: an intent that ends or diverts the conversation needs words
-that say so (the cue table in actions/spoken/cues.py).
+that say so (the cue table in common/cues.py).
 
 DIET ranks every intent; this component keeps the best-ranked one that has its evidence, so
 "Victor Taylor" classified as `human_handoff` becomes `inform`, and "i want a haircut tomorrow
@@ -20,7 +20,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from actions.spoken.cues import choose_intent
+from common.cues import choose_intent
 
 logger = logging.getLogger(__name__)
 

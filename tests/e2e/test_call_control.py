@@ -198,6 +198,30 @@ def test_a_known_phone_is_greeted_by_name_and_finds_its_booking(assistant):
     assert stored["status"] == "cancelled"
 
 
+def test_cancel_it_right_after_the_recognised_greeting_goes_to_the_cancelling(assistant):
+    phone = "+17185550104"
+
+    async def first_call():
+        sim = await open_call(assistant, phone)
+        try:
+            await sim.greeting()
+            return await book(sim, "ola berg", "ola at example dot com", "friday", "2 pm")
+        finally:
+            await sim.close()
+
+    async def second_call():
+        sim = await open_call(assistant, phone)
+        try:
+            await sim.greeting()
+            return (await sim.say("cancel it")).text
+        finally:
+            await sim.close()
+
+    assert "You're all set" in run(first_call())
+    heard = run(second_call())
+    assert "stopped" not in heard and "name on the booking" in heard, heard
+
+
 def test_rest_metadata_claiming_a_phone_cannot_reach_its_booking(assistant):
     phone = "+17185550103"
 

@@ -190,3 +190,102 @@ def test_with_several_bookings_the_caller_picks_one(assistant, caller, store):
     assistant.say(caller, "yes")
     assert store.get(colour.code).status == "cancelled"
     assert [b.status for b in store.list_bookings(email="rita@example.com")].count("confirmed") == 1
+
+
+# Real callers: the words decide, whatever the classifier heard (docs/conversation.md, "Slot
+# first, words as evidence").
+
+EMAIL_QUESTION = "What email address should I send the confirmation to?"
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "victor taylor",
+        "Joseph Anderson",
+        "stephen peterson",
+        "gene page",
+        "robin day",
+        "it's lou noon",
+        "my name is José Núñez",
+        "Nguyễn Văn An",
+        "uh my name is uh it's priya priya patel",
+        "mohammed al rashid",
+        "ray person",
+    ],
+)
+def test_a_name_at_the_name_question_is_the_name(assistant, caller, said):
+    assistant.say(caller, "i'd like to book a haircut")
+    heard = assistant.say(caller, said)
+    assert heard[-1] == EMAIL_QUESTION, heard
+    expected = {
+        "it's lou noon": "lou noon",
+        "my name is José Núñez": "josé núñez",
+        "uh my name is uh it's priya priya patel": "priya patel",
+    }.get(said, said.casefold())
+    assert assistant.tracker(caller)["slots"]["customer_name"].casefold() == expected
+
+
+def test_a_name_and_an_email_in_one_line_are_kept_apart(assistant, caller):
+    assistant.say(caller, "i'd like to book a haircut")
+    assistant.say(caller, "I'm Ann Lee, ann@example.com")
+    slots = assistant.tracker(caller)["slots"]
+    assert (slots["customer_name"], slots["email"]) == ("Ann Lee", "ann@example.com")
+
+
+def test_one_breath_starts_the_booking_with_what_it_holds(assistant, caller):
+    heard = assistant.say(caller, "i want a haircut tomorrow at 3 my name is jane doe")
+    assert heard[-1] == EMAIL_QUESTION, heard
+    slots = assistant.tracker(caller)["slots"]
+    assert (slots["service"], slots["customer_name"]) == ("Haircut", "Jane Doe")
+    assert (slots["booking_date"], slots["booking_time"]) == ("2026-12-02", "15:00")
+
+    other = f"{caller}-2"
+    line = "I'd like a haircut, my name is Sam Ward and my email is sam.ward@example.com"
+    heard = assistant.say(other, line)
+    assert heard[-1] == "What day would you like to come in?", heard
+    slots = assistant.tracker(other)["slots"]
+    assert (slots["customer_name"], slots["email"]) == ("Sam Ward", "sam.ward@example.com")
+
+
+def test_a_line_that_asks_and_books_gets_the_answer_and_starts_the_form(assistant, caller):
+    heard = assistant.say(caller, "how much is a colour, and can I book one Saturday")
+    assert "$85" in heard[0], heard
+    assert heard[-1] == "Can I have your name, please?", heard
+    slots = assistant.tracker(caller)["slots"]
+    assert (slots["service"], slots["booking_date"]) == ("Colour", "2026-12-05")
+
+
+def test_a_question_with_a_day_and_a_time_is_only_a_question(assistant, caller):
+    heard = assistant.say(caller, "how much is a haircut tomorrow at 3")
+    assert "$" in heard[0] and heard[-1] == "Is there anything else I can help with?", heard
+    assert not (assistant.tracker(caller).get("active_loop") or {}).get("name")
+
+
+def test_cancel_it_mid_booking_ends_this_booking(assistant, caller, store):
+    assistant.say(caller, "i want to book a haircut")
+    assistant.say(caller, "bo stone")
+    heard = joined(assistant.say(caller, "cancel it"))
+    assert "stopped" in heard and "anything else" in heard
+    tracker = assistant.tracker(caller)
+    assert not (tracker.get("active_loop") or {}).get("name")
+    assert tracker["slots"]["service"] is None
+    assert not store.list_bookings(email="bo@example.com")
+
+
+def test_cancel_it_after_hearing_a_booking_cancels_that_booking(assistant, caller, store):
+    booking = seed(store, "Ida Lund", "ida@example.com", datetime(2026, 12, 11, 10, tzinfo=TZ))
+    assert "email" in joined(assistant.say(caller, "when is my appointment"))
+    assistant.say(caller, "ida at example dot com")
+    assert "Friday, December 11th at 10 AM" in joined(assistant.say(caller, "ida lund"))
+    heard = joined(assistant.say(caller, "cancel it"))
+    assert "stopped" not in heard and "cancel" in heard.lower(), heard
+    assistant.say(caller, "yes")
+    assert store.get(booking.code).status == "cancelled"
+
+
+@pytest.mark.parametrize("said", ["robin day", "brandon ward", "noah price"])
+def test_a_name_after_anything_else_does_not_end_the_call(assistant, caller, said):
+    assert "anything else" in joined(assistant.say(caller, "where are you located"))
+    heard = joined(assistant.say(caller, said))
+    assert "Goodbye" not in heard and "put you through to someone" not in heard, heard

@@ -54,6 +54,24 @@ def test_a_whole_booking_over_the_socket(assistant):
     assert stored and stored[0]["start"] == "2026-12-05T11:00:00-05:00"
 
 
+def test_names_the_classifier_hears_as_a_person_are_not_put_through(assistant):
+    async def call():
+        sim = await SimulatedCall(url(assistant)).connect()
+        try:
+            await sim.greeting()
+            await sim.say("i'd like to book a haircut")
+            heard = []
+            for name in ("victor taylor", "joseph anderson", "gene page", "ray person"):
+                heard.append(await sim.say(name))
+            return heard
+        finally:
+            await sim.close()
+
+    for response in run(call()):
+        assert "transfer_number" not in response.flags, response.text
+        assert response.text.endswith("What email address should I send the confirmation to?")
+
+
 def test_goodbye_and_transfer_flags_reach_the_frames(assistant):
     async def call():
         sim = await SimulatedCall(url(assistant)).connect()

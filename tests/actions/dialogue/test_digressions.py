@@ -16,7 +16,7 @@ from actions.dialogue.digressions import (
     question_instead_of_value,
     returning_after_digression,
 )
-from actions.spoken import cues
+from common import cues
 from tests.e2e.servers import REPO
 
 FORM = "booking_form"

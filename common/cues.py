@@ -199,11 +199,26 @@ def requested_task(text: str) -> str | None:
     return _REQUEST_TASK.get(match.group(1), "book_appointment") if match else None
 
 
+_WH = re.compile(
+    r"^(?:\w+ ){0,2}?(?:what|what's|how|how's|when|when's|where|where's|which|who|why)\b"
+)
+
+
+def asks_then_requests(text: str) -> bool:
+    """ "how much is a colour, and can I book one Saturday": a question, then a task asked for.
+    The answer comes first; the task starts after it (dialogue/digressions.wrap_up)."""
+    words = plain(text)
+    match = _REQUEST.search(words)
+    return bool(match and match.start() > 0 and _WH.match(words[: match.start()]))
+
+
 def choose_intent(text: str, ranking: list[tuple[str, float]]) -> str | None:
     """The classifier's ranking, filtered by the words: the best-ranked intent with evidence.
     A catch-all label gives way to what the words name: a task said as a statement, or a way
     out ("can I talk to someone?", "forget it"). None when the ranking is empty."""
     chosen = next((name for name, _ in ranking if has_evidence(name, text)), None)
+    if chosen in TASKS and asks_then_requests(text):
+        return "ask_question"
     if chosen in CATCH_ALL:
         if task := task_in_words(text):
             return task

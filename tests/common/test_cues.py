@@ -1,0 +1,121 @@
+"""The cue table: phrases that let a line end a call, leave a form or start a task."""
+
+from __future__ import annotations
+
+import pytest
+
+from common import cues
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "ray person",
+        "tim booker",
+        "rose price",
+        "gene page",
+        "robin day",
+        "victor taylor",
+        "chase bailey",
+        "bill human",
+        "will staff",
+        "john talk",
+        "jane goodnight",
+        "mark move",
+        "dawn stopford",
+        "april may",
+    ],
+)
+def test_a_name_holds_no_cue_phrase(name):
+    assert cues.cued_intents(name) == set()
+    assert not cues.question_shaped(name)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("can i talk to a person", "human_handoff"),
+        ("put me through please", "human_handoff"),
+        ("never mind", "stop"),
+        ("forget it", "stop"),
+        ("okay bye", "goodbye"),
+        ("that's all thanks", "goodbye"),
+        ("sorry say that again", "repeat"),
+        ("cancel it", "cancel_appointment"),
+        ("move it to friday", "reschedule_appointment"),
+        ("i want a haircut tomorrow", "book_appointment"),
+        ("when is my appointment", "ask_my_booking"),
+    ],
+)
+def test_a_way_out_holds_its_cue(text, intent):
+    assert intent in cues.cued_intents(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "shaped"),
+    [
+        ("how much is a colour", True),
+        ("is friday free", True),
+        ("do you take cash", True),
+        ("can i book for friday", True),
+        ("will it be long", True),
+        ("any openings", True),
+        ("how about thursday", False),
+        ("what about 3", False),
+        ("will smith", False),
+        ("can yilmaz", False),
+        ("do van an", False),
+        ("jane doe", False),
+    ],
+)
+def test_question_shape(text, shaped):
+    assert cues.question_shaped(text) is shaped
+
+
+@pytest.mark.parametrize(
+    ("text", "ranking", "chosen"),
+    [
+        ("victor taylor", [("human_handoff", 0.9), ("inform", 0.05)], "inform"),
+        ("robin day", [("goodbye", 0.8), ("deny", 0.1), ("inform", 0.05)], "inform"),
+        ("never mind", [("stop", 0.9), ("inform", 0.05)], "stop"),
+        (
+            "i want a haircut tomorrow at 3 my name is jane doe",
+            [("ask_question", 0.6), ("book_appointment", 0.3)],
+            "book_appointment",
+        ),
+        ("how much is a haircut tomorrow at 3", [("ask_question", 0.9)], "ask_question"),
+        (
+            "how much is a colour and can i book one saturday",
+            [("book_appointment", 0.7), ("ask_question", 0.2)],
+            "ask_question",
+        ),
+        ("can i talk to someone", [("ask_question", 0.7)], "human_handoff"),
+        ("yes book it", [("affirm", 0.9)], "affirm"),
+        ("", [], None),
+    ],
+)
+def test_the_ranking_filtered_by_the_words(text, ranking, chosen):
+    assert cues.choose_intent(text, ranking) == chosen
+
+
+def test_a_task_asked_for_after_a_question():
+    assert cues.requested_task("how much is a colour, and can I book one Saturday") == (
+        "book_appointment"
+    )
+    assert cues.requested_task("where are you, and can i cancel my appointment") == (
+        "cancel_appointment"
+    )
+    assert cues.requested_task("what's your cancellation policy") is None
+    assert cues.requested_task("how much is a haircut tomorrow at 3") is None
+
+
+def test_cancel_it_names_no_booking_made_before():
+    assert not cues.refers_to_existing("cancel it")
+    assert cues.refers_to_existing("cancel my appointment on friday")
+    assert cues.refers_to_existing("cancel the one i booked for saturday")
+
+
+def test_a_long_line_is_read_up_to_the_limit():
+    line = "never mind " + "blah " * 10_000
+    assert len(cues.plain(line)) <= cues.MAX_CHARS
+    assert cues.holds_cue("stop", line)
