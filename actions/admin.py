@@ -195,7 +195,8 @@ def _purge(store: BookingStore, tz: tzinfo, args: argparse.Namespace) -> int:
         compact_sqlite(args.db_url)
     print(
         f"Purged {counts.bookings} booking(s) and {counts.mails} mail(s) starting before "
-        f"{args.before} ({counts.pending_dropped} unsent mail(s) dropped)."
+        f"{args.before} ({counts.pending_dropped} unsent mail(s) dropped); "
+        f"{counts.proof_failures} old failed proof(s) deleted."
     )
     return EXIT_OK
 

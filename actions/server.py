@@ -23,16 +23,25 @@ from common.logsafe import scrub
 logger = logging.getLogger(__name__)
 
 EXIT_BAD_PROFILE = 2
+EXIT_BAD_SETTING = 2  # a setting with an unknown value (GREET_KNOWN_CALLER)
 EXIT_STORE_DOWN = 3
 
 
 def preflight() -> int:
-    """0 when the profile loads and the bookings store answers; else an exit code."""
+    """0 when the profile loads, the settings are valid and the bookings store answers; else an
+    exit code."""
     try:
         profile = load_profile()
     except ProfileError as error:
         print(f"FATAL: business profile: {error}", file=sys.stderr, flush=True)
         return EXIT_BAD_PROFILE
+    try:
+        from actions.dialogue.greeting import greet_mode
+
+        greet_mode()
+    except ValueError as error:
+        print(f"FATAL: {error}", file=sys.stderr, flush=True)
+        return EXIT_BAD_SETTING
     try:
         from actions.storage.bookings import store_from_env
 

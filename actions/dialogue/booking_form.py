@@ -354,8 +354,9 @@ class ActionSubmitBooking(Action):
         # A second booking in the same call starts fresh but keeps who the caller is.
         return [
             SlotSet(CODE_SLOT, booking.code),
-            # The caller made this booking in this call: they may ask about it without proof.
-            SlotSet("verified_email", state.email),
+            # The caller made this booking in this call: it is proven, and nothing else is
+            # (not the other bookings under this email or number).
+            SlotSet("proven_booking", booking.code),
             SlotSet(REFERENCE_SLOT, None),
             SlotSet("service", None),
             SlotSet("booking_date", None),

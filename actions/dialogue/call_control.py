@@ -17,7 +17,8 @@ from actions.booking.profile import load_profile
 from actions.dialogue.digressions import FORM_OF_INTENT, back_to_form, loop_when_caller_spoke
 from common import cues
 
-# Slots of a task in progress; "never mind" clears them and keeps who the caller is.
+# Slots of a task in progress; "never mind" clears them and keeps the search key, the proof
+# (`proven_booking`) and the call's count of failed proofs.
 TASK_SLOTS = (
     "service",
     "booking_date",
@@ -25,7 +26,8 @@ TASK_SLOTS = (
     "booking_confirmed",
     "booking_change_pending",
     "booking_reference",
-    "selected_booking",
+    "lookup_day",
+    "lookup_name",
     "reschedule_confirmed",
     "cancel_confirmed",
     "failed_value",

@@ -1,13 +1,16 @@
 """The greeting: the business's name comes from the profile, so editing it needs no retraining.
 
-A caller whose number the Retell channel vouches for (caller.py) and who has an upcoming booking
-is greeted by first name and asked whether the call is about it; "yes" then offers the ways on
-(`action_about_booking`). Hearing their own booking's details still needs the name or the code.
+Every caller hears the same greeting by default, recognised or not: a number the channel vouches
+for (caller.py) proves nothing about who holds the phone, and caller ID can be spoofed.
+`GREET_KNOWN_CALLER=first_name` greets a number with an upcoming booking by the first name on it
+("Hi Dana, thanks for calling ..."), which tells a caller spoofing that number whose number it
+is. Nothing else about a booking (service, day, time, code) is said before proof (docs/trust.md).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
@@ -18,13 +21,27 @@ from actions.booking import clock
 from actions.booking.profile import load_profile
 from actions.dialogue.caller import caller_phone
 from actions.dialogue.manage_forms import upcoming_by_phone
-from actions.spoken.render import say_date
-from actions.storage.bookings import Booking
 
 logger = logging.getLogger(__name__)
 
+GREET_VARIABLE = "GREET_KNOWN_CALLER"
+PLAIN, FIRST_NAME = "plain", "first_name"
+GREET_MODES = (PLAIN, FIRST_NAME)
 
-async def _callers_next_booking(tracker: Tracker) -> Booking | None:
+
+def greet_mode(environ: dict[str, str] | None = None) -> str:
+    """GREET_KNOWN_CALLER: unset or empty → "plain"; "plain" or "first_name"; anything else is
+    a ValueError naming the variable (the action server refuses to start, actions/server.py)."""
+    value = (os.environ if environ is None else environ).get(GREET_VARIABLE, "").strip()
+    if not value:
+        return PLAIN
+    if value not in GREET_MODES:
+        expected = ", ".join(GREET_MODES)
+        raise ValueError(f"{GREET_VARIABLE}: expected one of {expected}, got {value!r}")
+    return value
+
+
+async def _callers_first_name(tracker: Tracker) -> str | None:
     phone = caller_phone(tracker)
     if not phone:
         return None
@@ -34,18 +51,13 @@ async def _callers_next_booking(tracker: Tracker) -> Booking | None:
     except Exception as error:  # a plain greeting beats none
         logger.error("greeting: bookings store failed (%s)", type(error).__name__)
         return None
-    return mine[0] if mine else None
+    return mine[0].name.split()[0] if mine and mine[0].name.split() else None
 
 
-def greeting_line(business: str, booking: Booking | None, tz) -> str:
-    if booking is None:
+def greeting_line(business: str, first_name: str | None = None) -> str:
+    if first_name is None:
         return f"Hi, thanks for calling {business}. How can I help you today?"
-    first = booking.name.split()[0]
-    day = say_date(booking.start.astimezone(tz).date())
-    return (
-        f"Hi {first}, thanks for calling {business}. Is this about your "
-        f"{booking.service.lower()} on {day}?"
-    )
+    return f"Hi {first_name}, thanks for calling {business}. How can I help you today?"
 
 
 class ActionGreet(Action):
@@ -56,25 +68,11 @@ class ActionGreet(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         profile = load_profile()
-        booking = await _callers_next_booking(tracker)
-        logger.info("greeting: recognised caller=%s", booking is not None)
-        dispatcher.utter_message(text=greeting_line(profile.name, booking, profile.tz))
-        return []
-
-
-class ActionAboutBooking(Action):
-    """ "Yes" to "is this about your appointment?" """
-
-    def name(self) -> str:
-        return "action_about_booking"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        if await _callers_next_booking(tracker) is None:
-            dispatcher.utter_message(text="Okay. How can I help?")
-            return []
-        dispatcher.utter_message(
-            text="Sure. Would you like to move it, cancel it, or hear the details?"
-        )
+        try:
+            mode = greet_mode()
+        except ValueError:  # refused at start-up; changed since: the safe greeting
+            mode = PLAIN
+        first = await _callers_first_name(tracker) if mode == FIRST_NAME else None
+        logger.info("greeting: mode=%s by name=%s", mode, first is not None)
+        dispatcher.utter_message(text=greeting_line(profile.name, first))
         return []

@@ -1,9 +1,17 @@
 """Rasa glue for the forms that act on an existing booking: reschedule, cancel, and "when is it?".
 
-All three share the identification steps (lookup_email → verified_email → selected_booking, see
-`booking.caller_bookings`); the reschedule form then reuses the booking form's date and time
-checks, the cancel form asks for a yes. A caller verified once in a call stays verified for that
-call (`verified_email`); a booking made in the call counts as verified.
+All three share the identification steps of `booking.caller_bookings` (the decisions, pure):
+a search key (`lookup_email`, or the number the channel vouches for) → the day
+(`lookup_day`) → the name on the booking (`lookup_name`), or a confirmation code at any point →
+`proven_booking`, the one booking proven in this conversation. Nothing about a booking is said
+before that, and every line until then is the same whether or not the key or the day has
+bookings. The reschedule form then reuses the booking form's date and time checks; the cancel
+form asks for a yes.
+
+This module picks the next question itself (`requested_slot`): a recognised caller is never
+asked for an email, and a code skips every other step. Failed proofs are counted per call
+(`failed_proofs`, never reset) and recorded per booking in the database (`storage/proofs.py`);
+the third in a call ends the tries (`action_offer_team`). See docs/trust.md.
 """
 
 from __future__ import annotations
@@ -11,17 +19,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from abc import ABC, abstractmethod
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from rasa_sdk import FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.booking import caller_bookings, clock
-from actions.booking.codes import normalise_code
-from actions.booking.new_booking import FormState, decide, extract
+from actions.booking import caller_bookings as cb
+from actions.booking import clock
+from actions.booking.new_booking import FormState, decide, extract, service_names
 from actions.booking.profile import load_profile
 from actions.dialogue.booking_form import occupancy_for
 from actions.dialogue.caller import caller_phone
@@ -33,18 +41,22 @@ from actions.dialogue.digressions import (
     returning_after_digression,
 )
 from actions.spoken import parsing
+from actions.storage import proofs
 from actions.storage.bookings import CONFIRMED, Booking, store_from_env
 
 logger = logging.getLogger(__name__)
 
-IDENTITY_SLOTS = ("lookup_email", "verified_email", "selected_booking")
+OFFER_TEAM_ACTION = "action_offer_team"
 LABELS = {
     "lookup_email": "the email address",
-    "verified_email": "the name on the booking",
-    "selected_booking": "which booking",
+    "lookup_day": "the day",
+    "lookup_name": "the name on the booking",
+    cb.PROOF_SLOT: "which booking",
     "booking_date": "the day",
     "booking_time": "the time",
 }
+# A new task, or a switch to another booking, forgets the old one's choices.
+TASK_VALUES = ("booking_date", "booking_time", "reschedule_confirmed", "cancel_confirmed")
 
 
 async def upcoming(email: str | None, now: datetime) -> list[Booking]:
@@ -62,17 +74,61 @@ async def upcoming_by_phone(phone: str | None, now: datetime) -> list[Booking]:
     return await asyncio.to_thread(store.list_bookings, phone=phone, status=CONFIRMED, since=now)
 
 
-async def selected(tracker: Tracker) -> Booking | None:
-    code = tracker.get_slot("selected_booking")
+async def searched(email: str | None, phone: str | None, now: datetime) -> list[Booking]:
+    """The upcoming bookings the search key finds: the email given, else the caller's number."""
+    return await upcoming(email, now) if email else await upcoming_by_phone(phone, now)
+
+
+async def by_code(code: str | None) -> Booking | None:
     return await asyncio.to_thread(store_from_env().get, code) if code else None
 
 
+async def proven(tracker: Tracker) -> Booking | None:
+    """The booking proven in this conversation, if it is still confirmed and upcoming."""
+    booking = await by_code(tracker.get_slot(cb.PROOF_SLOT))
+    profile = load_profile()
+    return booking if cb.is_upcoming(booking, clock.now(profile.tz)) else None
+
+
+async def recent_failures(codes: list[str], now: datetime) -> dict[str, list[datetime]]:
+    store = store_from_env()
+    return await asyncio.to_thread(store.read, lambda conn: proofs.recent(conn, codes, now))
+
+
+async def record_failures(codes: tuple[str, ...], now: datetime) -> None:
+    if not codes:
+        return
+    store = store_from_env()
+    await asyncio.to_thread(store.transaction, lambda conn: proofs.record(conn, codes, now))
+    logger.info("proof: failed by name against %d booking(s)", len(codes))
+
+
+async def day_candidates(slots: dict[str, Any], phone: str | None, now: datetime, tz) -> list:
+    """The key's upcoming bookings on the day the caller said."""
+    found = await searched(slots.get("lookup_email"), phone, now)
+    return cb.on_day(found, slots.get("lookup_day"), tz)
+
+
 def answers(requested: str | None, text: str, now: datetime) -> bool:
-    """Whether `text` holds a value for the requested slot (see digressions.hand_over)."""
+    """Whether `text` holds a value for the requested slot (see digressions.hand_over); a code
+    is a value for every identification step."""
+    if requested in cb.STEPS and cb.spoken_code(text):
+        return True
+    return holds_value(requested, text, now)
+
+
+def holds_value(requested: str | None, text: str, now: datetime) -> bool:
+    """Whether the requested slot's own parser takes `text` (a code aside)."""
     if requested == "lookup_email":
         return parsing.find_email(text, answer=True) is not None
-    if requested == "verified_email":
-        return normalise_code(text) is not None or isinstance(parsing.parse_name(text), str)
+    if requested == "lookup_day":
+        return isinstance(parsing.parse_date(text, now.date()), date)
+    if requested == "lookup_name":
+        return isinstance(parsing.parse_name(text), str)
+    if requested == cb.PROOF_SLOT:
+        return (
+            parsing.find_date(text, now.date()) is not None or parsing.find_time(text) is not None
+        )
     if requested == "booking_date":
         return parsing.find_date(text, now.date()) is not None
     if requested == "booking_time":
@@ -80,8 +136,19 @@ def answers(requested: str | None, text: str, now: datetime) -> bool:
     return False
 
 
+def _day_in(text: str, today: date) -> date | None:
+    found = parsing.find_date(text, today)
+    return found.value if found and isinstance(found.value, date) else None
+
+
 class _ManageValidation(FormValidationAction, ABC):
     """Identification shared by the three forms; subclasses add their own last steps."""
+
+    # The form's own slots after the proof, asked in this order.
+    after_proof: tuple[str, ...] = ()
+    # Whether a day or a service said after the proof means another booking ("no, the one on
+    # saturday"); in the reschedule form a day is the new day.
+    day_switches = True
 
     @property
     @abstractmethod
@@ -90,20 +157,28 @@ class _ManageValidation(FormValidationAction, ABC):
     def name(self) -> str:
         return f"validate_{self.form}"
 
+    def next_slot(self, slots: dict[str, Any], recognised: bool) -> str | None:
+        step = cb.next_step(slots, recognised)
+        if step is not None:
+            return step
+        return next((slot for slot in self.after_proof if slots.get(slot) is None), None)
+
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        if returning_after_digression(tracker.events, self.form):
-            return []
         profile = load_profile()
         now = clock.now(profile.tz)
+        today = now.date()
+        phone = caller_phone(tracker)
         slots: dict[str, Any] = dict(tracker.current_slot_values())
+        if returning_after_digression(tracker.events, self.form):
+            # The line was answered already; ask the pending question again.
+            return [SlotSet("requested_slot", self.next_slot(slots, phone is not None))]
         requested = slots.get("requested_slot")
         if requested not in self.domain_slots(domain):
             # Left over from the form the caller switched away from ("actually I want to move
             # it" while the booking form asked for the name): Rasa does not reset it. This form
-            # is starting, a new task; read as the booking form's question, it skipped the
-            # email already given and made the reschedule look up a booking of code None.
+            # is starting, a new task.
             requested = None
         message = tracker.latest_message or {}
         text = message.get("text") or ""
@@ -111,94 +186,190 @@ class _ManageValidation(FormValidationAction, ABC):
         updates: dict[str, Any] = {}
         say: list[str] = []
 
+        def update(values: dict[str, Any]) -> None:
+            updates.update(values)
+            slots.update(values)
+
         if requested is None:
-            # A new task: forget the previous one's choice and times, keep who the caller is.
-            for slot in (
-                "selected_booking",
-                "booking_date",
-                "booking_time",
-                "reschedule_confirmed",
-                "cancel_confirmed",
-            ):
-                updates[slot] = None
-            known = slots.get("verified_email") or slots.get("email")
-            if known and not slots.get("lookup_email"):
-                updates["lookup_email"] = known
-            elif not slots.get("lookup_email"):
-                # A caller the channel vouches for is found by their number (the soonest
-                # booking's email); they still prove it is theirs with the name or the code.
-                mine = await upcoming_by_phone(caller_phone(tracker), now)
-                if mine:
-                    updates["lookup_email"] = mine[0].email
+            # A new task: forget the previous one's attempt and values, keep the proof and the
+            # search key. The booking form's email is a search key too (never a proof).
+            update({slot: None for slot in (*TASK_VALUES, "lookup_day", "lookup_name")})
+            if slots.get("email") and not slots.get("lookup_email"):
+                update({"lookup_email": slots["email"]})
         else:
             handover = hand_over(self.form, intent, text, answers(requested, text, now))
             if handover is not None:
                 return handover
-        slots.update(updates)
 
-        verdict: caller_bookings.Verdict | None = None
+        failed_proofs = int(slots.get(cb.FAILED_PROOFS_SLOT) or 0)
+        booking = await proven(tracker)
+        if slots.get(cb.PROOF_SLOT) and booking is None:
+            update(dict(cb.FORGET))  # cancelled or past since: no longer a proof
+
+        code = cb.spoken_code(text)
         found_email = parsing.find_email(text, answer=(requested == "lookup_email"))
-        new_email = found_email and found_email[0] != slots.get("lookup_email")
-        if new_email and requested not in (None, "lookup_email"):
-            # Another address mid-task ("it's under wes at example dot com"): start the lookup
-            # again; whatever was chosen or confirmed belonged to the old address.
-            for slot in ("selected_booking", "reschedule_confirmed", "cancel_confirmed"):
-                updates[slot] = slots[slot] = None
-        if requested == "lookup_email" or found_email and (requested is None or new_email):
-            email = found_email[0] if found_email else None
-            if email is None and requested == "lookup_email":
-                rejected = question_instead_of_value(self.form, requested, text)
-                if rejected:
-                    return rejected
-            verdict = caller_bookings.lookup_email_turn(text, await upcoming(email, now), email)
-        elif requested == "verified_email":
-            bookings = await upcoming(slots.get("lookup_email"), now)
-            verdict = caller_bookings.verify_turn(text, bookings, slots["lookup_email"])
-        elif requested == "selected_booking":
-            bookings = await upcoming(slots.get("lookup_email"), now)
-            verdict = caller_bookings.choose_turn(text, bookings, profile.tz, now.date())
-        if verdict is not None:
-            updates.update(verdict.updates)
-            say.extend(verdict.say)
-            slots.update(verdict.updates)
-        elif requested is not None:
-            own_updates, own_say = await self.last_steps(requested, text, intent, slots, now)
-            updates.update(own_updates)
-            say.extend(own_say)
-            slots.update(own_updates)
+        email = found_email[0] if found_email else None
+        own_step = requested in self.after_proof
+        if booking is not None and (requested is None or own_step):
+            day = _day_in(text, today) if self.day_switches or requested is None else None
+            if requested is None and self.form == "reschedule_form":
+                day = None  # "move my appointment to friday": the new day, not the booking's
+            service = None
+            if self.day_switches or requested is None:
+                if found := parsing.find_service(text, service_names(profile)):
+                    service = found[0]
+            other_code = None
+            if code and code != booking.code and not answers(requested, text, now):
+                # A code-shaped answer ("ten am": TENAM) is the answer; a code the store does
+                # not know names no booking.
+                other_code = code if await by_code(code) is not None else None
+            if cb.points_elsewhere(
+                booking, profile.tz, code=other_code, email=email, day=day, service=service
+            ):
+                # Another booking: the proof holds for the proven one only.
+                logger.info("%s: the caller moved to another booking", self.form)
+                booking = None
+                update({**cb.FORGET, **{slot: None for slot in TASK_VALUES}})
+                if email:
+                    update({"lookup_email": email})
+                if day:
+                    update({"lookup_day": day.isoformat()})
+                requested = None  # read the line again as the start of a new attempt
 
-        # Identity follows the email: a new address must be verified again.
-        if slots.get("verified_email") and slots.get("verified_email") != slots.get("lookup_email"):
-            updates["verified_email"] = slots["verified_email"] = None
-        if slots.get("verified_email") and not slots.get("selected_booking"):
-            bookings = await upcoming(slots["lookup_email"], now)
-            if len(bookings) == 1:
-                updates["selected_booking"] = bookings[0].code
-            elif not bookings:
-                say.append("I don't see any upcoming bookings under that email.")
-                updates["lookup_email"] = updates["verified_email"] = None
-        if requested is not None:
+        verdict: cb.Verdict | None = None
+        if booking is None and requested == "lookup_email" and not (email or code):
+            rejected = question_instead_of_value(self.form, requested, text)
+            if rejected:
+                return rejected
+        if booking is None:
+            verdict, refuse = await self._identify(
+                requested, text, code, email, slots, phone, now, failed_proofs
+            )
+            if refuse:
+                return self._offer_team(updates, failed_proofs)
+        elif own_step:
+            own_updates, own_say = await self.last_steps(requested, text, intent, slots, now)
+            update(own_updates)
+            say.extend(own_say)
+
+        value_failed = False
+        if verdict is not None:
+            update(verdict.updates)
+            say.extend(verdict.say)
+            value_failed = verdict.failed
+            if verdict.failed_proof:
+                failed_proofs += 1
+                await record_failures(verdict.record, now)
+                logger.info("%s: failed proof %d in this call", self.form, failed_proofs)
+        elif own_step:
+            value_failed = requested in LABELS and slots.get(requested) is None and bool(say)
+        if requested is not None and requested in self.domain_slots(domain):
             updates.setdefault(requested, slots.get(requested))
 
-        failed = bool(verdict and verdict.failed) or (
-            requested in LABELS and updates.get(requested) is None and bool(say)
-        )
-        counter, offer = count_failure(
-            slots.get(FAILURE_SLOT), requested, failed, LABELS.get(requested or "", "that")
-        )
-        if offer:
-            say.append(offer)
         for line in say:
             dispatcher.utter_message(text=line)
-        logger.info(
-            "%s: requested=%s intent=%s set=%s", self.form, requested, intent, sorted(updates)
+        if failed_proofs >= cb.CALL_LIMIT and verdict is not None and verdict.failed_proof:
+            return self._offer_team(updates, failed_proofs)
+        counter, offer = count_failure(
+            slots.get(FAILURE_SLOT), requested, value_failed, LABELS.get(requested or "", "that")
         )
-        return [SlotSet(k, v) for k, v in updates.items()] + [SlotSet(FAILURE_SLOT, counter)]
+        if offer:
+            dispatcher.utter_message(text=offer)
+        next_slot = self.next_slot(slots, phone is not None)
+        logger.info(
+            "%s: requested=%s next=%s intent=%s set=%s",
+            self.form,
+            requested,
+            next_slot,
+            intent,
+            sorted(updates),
+        )
+        return [
+            *(SlotSet(k, v) for k, v in updates.items()),
+            SlotSet(FAILURE_SLOT, counter),
+            SlotSet(cb.FAILED_PROOFS_SLOT, float(failed_proofs)),
+            SlotSet("requested_slot", next_slot),
+        ]
+
+    async def _identify(
+        self,
+        requested: str | None,
+        text: str,
+        code: str | None,
+        email: str | None,
+        slots: dict[str, Any],
+        phone: str | None,
+        now: datetime,
+        failed_proofs: int,
+    ) -> tuple[cb.Verdict | None, bool]:
+        """One identification step: (the verdict, whether to refuse: no more tries)."""
+        profile = load_profile()
+        today = now.date()
+        limit_reached = failed_proofs >= cb.CALL_LIMIT
+        if limit_reached and requested is None:
+            return None, True  # no more tries in this call: not even a start
+        if code:
+            found = await by_code(code)
+            if cb.is_upcoming(found, now):
+                if limit_reached:
+                    return None, True  # no fourth try, even a right one
+                return cb.code_turn(code, found, now), False
+            # A code that proves nothing is a failed proof (so guesses are counted), unless
+            # the step's own parser takes the line ("sarah" as a name: SARAH as a code).
+            if not holds_value(requested, text, now) or requested == cb.PROOF_SLOT:
+                if requested is None:
+                    return cb.code_turn(code, None, now), False
+                if limit_reached:
+                    return None, True
+                return cb.code_turn(code, None, now), False
+            # else: a code-shaped word that is a value here ("sarah"): read as the value
+        if email and email != slots.get("lookup_email"):
+            # A new search key: a new attempt (nothing about the old one carries over).
+            return cb.Verdict(
+                {"lookup_email": email, "lookup_day": None, "lookup_name": None}
+            ), False
+        if requested is None:
+            if self.day_switches and (day := _day_in(text, today)):
+                return cb.Verdict({"lookup_day": day.isoformat()}), False
+            return None, False
+        if requested == "lookup_email":
+            return cb.email_turn(text, email), False
+        if requested == "lookup_day":
+            return cb.day_turn(text, today), False
+        if requested == "lookup_name":
+            if limit_reached:
+                return None, True
+            if not isinstance(parsing.parse_name(text), str) and (day := _day_in(text, today)):
+                # "the one on saturday" instead of a name: another day, the same question.
+                return cb.Verdict({"lookup_day": day.isoformat(), "lookup_name": None}), False
+            candidates = await day_candidates(slots, phone, now, profile.tz)
+            failures = await recent_failures([b.code for b in candidates], now)
+            return cb.name_turn(text, candidates, failures, now), False
+        if requested == cb.PROOF_SLOT:
+            candidates = await day_candidates(slots, phone, now, profile.tz)
+            failures = await recent_failures([b.code for b in candidates], now)
+            mine = cb.proven_by_name(candidates, slots.get("lookup_name"), failures, now)
+            if not mine:
+                return cb.Verdict(dict(cb.FORGET), (cb.NO_MATCH,)), False
+            return cb.choose_turn(text, mine, profile.tz, today), False
+        return None, False
+
+    def _offer_team(self, updates: dict[str, Any], failed_proofs: int) -> list[EventType]:
+        """No more tries in this call: end the form, and let `action_offer_team` speak."""
+        logger.info("%s: no more tries in this call (%d failed)", self.form, failed_proofs)
+        return [
+            *(SlotSet(k, v) for k, v in updates.items() if k not in cb.STEPS),
+            *(SlotSet(slot, None) for slot in cb.STEPS),
+            SlotSet(FAILURE_SLOT, None),
+            SlotSet(cb.FAILED_PROOFS_SLOT, float(failed_proofs)),
+            SlotSet("requested_slot", None),
+            FollowupAction(OFFER_TEAM_ACTION),
+        ]
 
     async def last_steps(
         self, requested: str, text: str, intent: str | None, slots: dict[str, Any], now: datetime
     ) -> tuple[dict, list[str]]:
-        """Steps after identification; none by default."""
+        """Steps after the proof; none by default."""
         return {}, []
 
 
@@ -208,6 +379,7 @@ class ValidateLookupForm(_ManageValidation):
 
 class ValidateCancelForm(_ManageValidation):
     form = "cancel_form"
+    after_proof = ("cancel_confirmed",)
 
     async def last_steps(self, requested, text, intent, slots, now):
         if requested != "cancel_confirmed":
@@ -220,12 +392,14 @@ class ValidateCancelForm(_ManageValidation):
 
 class ValidateRescheduleForm(_ManageValidation):
     form = "reschedule_form"
+    after_proof = ("booking_date", "booking_time", "reschedule_confirmed")
+    day_switches = False
 
     async def last_steps(self, requested, text, intent, slots, now):
         profile = load_profile()
-        booking = await asyncio.to_thread(store_from_env().get, slots.get("selected_booking"))
+        booking = await asyncio.to_thread(store_from_env().get, slots.get(cb.PROOF_SLOT))
         if booking is None:
-            return {"selected_booking": None}, ["Sorry, I lost track of that booking."]
+            return {cb.PROOF_SLOT: None}, ["Sorry, I lost track of that booking."]
         if requested == "reschedule_confirmed":
             answer = parsing.parse_yes_no(text, intent)
             state = FormState.from_slots({**slots, "requested_slot": "booking_time"})

@@ -1,4 +1,5 @@
-"""The questions and the final steps of the reschedule, cancel and lookup forms."""
+"""The questions and the final steps of the reschedule, cancel and lookup forms, and the offer of
+the team when a call has used up its tries at proof."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import logging
 from datetime import datetime, timedelta
 
 from rasa_sdk import Action
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.booking import caller_bookings, clock, scheduling
@@ -15,11 +16,13 @@ from actions.booking.new_booking import FormState, duration_of, say_start
 from actions.booking.profile import load_profile
 from actions.dialogue.booking_form import occupancy_for, spell_code
 from actions.dialogue.caller import caller_phone, tool_call
-from actions.dialogue.manage_forms import selected, upcoming, upcoming_by_phone
+from actions.dialogue.manage_forms import day_candidates, proven, recent_failures
 from actions.spoken.render import say_date
 from actions.storage.bookings import SlotTaken, store_from_env
 
 logger = logging.getLogger(__name__)
+
+NO_MORE_TRIES = "I'm sorry, I can't check any more bookings on this call"
 
 
 def _say(dispatcher: CollectingDispatcher, text: str) -> list[EventType]:
@@ -32,38 +35,46 @@ class ActionAskLookupEmail(Action):
         return "action_ask_lookup_email"
 
     async def run(self, dispatcher, tracker, domain) -> list[EventType]:
-        return _say(dispatcher, "What's the email address the booking is under?")
+        return _say(dispatcher, caller_bookings.ASK_EMAIL)
 
 
-class ActionAskVerifiedEmail(Action):
+class ActionAskLookupDay(Action):
+    """The same words whether or not the email or the number has bookings."""
+
     def name(self) -> str:
-        return "action_ask_verified_email"
+        return "action_ask_lookup_day"
 
     async def run(self, dispatcher, tracker, domain) -> list[EventType]:
-        lead = "Thanks."
-        phone = caller_phone(tracker)
-        if phone and tracker.get_slot("lookup_email"):
-            profile = load_profile()
-            mine = await upcoming_by_phone(phone, clock.now(profile.tz))
-            if any(b.email == tracker.get_slot("lookup_email") for b in mine):
-                lead = "I've found your booking from the number you're calling from."
-        return _say(
-            dispatcher,
-            f"{lead} To make sure it's you, what's the name on the booking, or its "
-            "confirmation code?",
-        )
+        return _say(dispatcher, caller_bookings.ASK_DAY)
 
 
-class ActionAskSelectedBooking(Action):
+class ActionAskLookupName(Action):
+    """The same words whether or not that day has bookings."""
+
     def name(self) -> str:
-        return "action_ask_selected_booking"
+        return "action_ask_lookup_name"
+
+    async def run(self, dispatcher, tracker, domain) -> list[EventType]:
+        return _say(dispatcher, caller_bookings.ASK_NAME)
+
+
+class ActionAskProvenBooking(Action):
+    """Asked only when the name proved several bookings of the day said: all of them are
+    proven, so they may be listed."""
+
+    def name(self) -> str:
+        return "action_ask_proven_booking"
 
     async def run(self, dispatcher, tracker, domain) -> list[EventType]:
         profile = load_profile()
-        bookings = await upcoming(tracker.get_slot("lookup_email"), clock.now(profile.tz))
-        if not bookings:
+        now = clock.now(profile.tz)
+        slots = tracker.current_slot_values()
+        candidates = await day_candidates(dict(slots), caller_phone(tracker), now, profile.tz)
+        failures = await recent_failures([b.code for b in candidates], now)
+        mine = caller_bookings.proven_by_name(candidates, slots.get("lookup_name"), failures, now)
+        if len(mine) < 2:
             return _say(dispatcher, "Which booking is it?")
-        return _say(dispatcher, caller_bookings.list_bookings(bookings, profile.tz))
+        return _say(dispatcher, caller_bookings.which_one(mine, profile.tz))
 
 
 class ActionAskRescheduleConfirmed(Action):
@@ -72,7 +83,7 @@ class ActionAskRescheduleConfirmed(Action):
 
     async def run(self, dispatcher, tracker, domain) -> list[EventType]:
         profile = load_profile()
-        booking = await selected(tracker)
+        booking = await proven(tracker)
         state = FormState.from_slots(tracker.current_slot_values())
         if booking is None or not (state.booking_date and state.booking_time):
             return _say(dispatcher, "Shall I go ahead?")
@@ -91,7 +102,7 @@ class ActionAskCancelConfirmed(Action):
 
     async def run(self, dispatcher, tracker, domain) -> list[EventType]:
         profile = load_profile()
-        booking = await selected(tracker)
+        booking = await proven(tracker)
         if booking is None:
             return _say(dispatcher, "Shall I cancel it?")
         described = caller_bookings.describe(booking, profile.tz)
@@ -99,7 +110,8 @@ class ActionAskCancelConfirmed(Action):
 
 
 _TASK_DONE = [
-    SlotSet("selected_booking", None),
+    SlotSet("lookup_day", None),
+    SlotSet("lookup_name", None),
     SlotSet("booking_date", None),
     SlotSet("booking_time", None),
     SlotSet("reschedule_confirmed", None),
@@ -116,7 +128,7 @@ class ActionSubmitReschedule(Action):
     async def run(self, dispatcher, tracker, domain) -> list[EventType]:
         profile = load_profile()
         now = clock.now(profile.tz)
-        booking = await selected(tracker)
+        booking = await proven(tracker)
         state = FormState.from_slots(tracker.current_slot_values())
         if booking is None or not (state.booking_date and state.booking_time):
             dispatcher.utter_message(text="Sorry, I lost track of that change. Nothing was moved.")
@@ -180,7 +192,7 @@ class ActionSubmitCancel(Action):
 
     async def run(self, dispatcher, tracker, domain) -> list[EventType]:
         profile = load_profile()
-        booking = await selected(tracker)
+        booking = await proven(tracker)
         if booking is None or tracker.get_slot("cancel_confirmed") is not True:
             dispatcher.utter_message(text="Okay, I've left your booking as it is.")
             return list(_TASK_DONE)
@@ -204,7 +216,7 @@ class ActionSubmitCancel(Action):
                 result=f"cancelled, code {booking.code}",
             ),
         )
-        return list(_TASK_DONE)
+        return [*_TASK_DONE, SlotSet(caller_bookings.PROOF_SLOT, None)]
 
 
 class ActionTellMyBooking(Action):
@@ -213,7 +225,7 @@ class ActionTellMyBooking(Action):
 
     async def run(self, dispatcher, tracker, domain) -> list[EventType]:
         profile = load_profile()
-        booking = await selected(tracker)
+        booking = await proven(tracker)
         if booking is None:
             return _say(dispatcher, "Sorry, I couldn't find that booking.")
         described = caller_bookings.describe(booking, profile.tz)
@@ -224,3 +236,34 @@ class ActionTellMyBooking(Action):
             f"{described.rsplit(' at ', 1)[1]}. "
             f"Your confirmation code is {spell_code(booking.code)}.",
         )
+
+
+class ActionOfferTeam(Action):
+    """No more tries at proof in this call (caller_bookings.CALL_LIMIT): the team takes over.
+    Named by a manage form's validation, which has ended the form. With a transfer number in
+    the profile the line carries it (as action_transfer's does); without one the call ends."""
+
+    def name(self) -> str:
+        return "action_offer_team"
+
+    async def run(self, dispatcher, tracker, domain) -> list[EventType]:
+        profile = load_profile()
+        logger.info("proof: no more tries in this call; transfer=%s", bool(profile.transfer_number))
+        if profile.transfer_number:
+            dispatcher.utter_message(
+                text=f"{NO_MORE_TRIES}, so I'll put you through to the team now.",
+                transfer_number=profile.transfer_number,
+                no_interruption_allowed=True,
+            )
+        else:
+            dispatcher.utter_message(
+                text=f"{NO_MORE_TRIES}, and there's no one I can put you through to right now. "
+                f"Please call again later. Thanks for calling {profile.name}. Goodbye!",
+                end_call=True,
+            )
+        return [
+            ActiveLoop(None),
+            SlotSet("requested_slot", None),
+            *_TASK_DONE,
+            FollowupAction("action_listen"),
+        ]

@@ -13,6 +13,10 @@ embedded default) `compact_sqlite()` then rewrites the file (VACUUM) and empties
 log, so the purged values are gone from the disk too. On Postgres, old row versions stay on disk
 until autovacuum reuses them; run `VACUUM FULL bookings, outbox` when that matters.
 
+The failed proofs of identity (`proof_failures`, storage/proofs.py) hold a booking code and a
+time, and lose their use once they can lock nothing any more: those recorded before the cut-off
+and older than the lock's reach are deleted.
+
 Only the bookings database: the conversations in Rasa's tracker store are not touched here.
 """
 
@@ -25,6 +29,8 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, make_url
 
+from actions.booking.caller_bookings import REACH
+from actions.storage import proofs
 from actions.storage.schema import FAILED, PENDING, bookings, outbox
 
 PURGED_NAME = "(purged)"
@@ -37,6 +43,7 @@ class PurgeCounts:
     bookings: int
     mails: int
     pending_dropped: int
+    proof_failures: int = 0
 
 
 def purge_before(conn: Connection, cutoff: datetime) -> PurgeCounts:
@@ -79,7 +86,8 @@ def purge_before(conn: Connection, cutoff: datetime) -> PurgeCounts:
             dropped += 1
         conn.execute(sa.update(outbox).where(outbox.c.id == row.id).values(**values))
         done_mails += 1
-    return PurgeCounts(done_bookings, done_mails, dropped)
+    stale = min(cutoff, datetime.now(timezone.utc) - REACH)
+    return PurgeCounts(done_bookings, done_mails, dropped, proofs.prune(conn, stale))
 
 
 def compact_sqlite(url: str) -> bool:

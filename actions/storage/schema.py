@@ -1,5 +1,5 @@
-"""The bookings database's tables, in one MetaData (bookings, their grid units, the outbox),
-and the row type of a booking.
+"""The bookings database's tables, in one MetaData (bookings, their grid units, the outbox, the
+failed proofs of identity), and the row type of a booking.
 
 The repository (`bookings`), the outbox and the purge all read and write these tables; defining
 them here once lets each of those modules import the schema without importing each other.
@@ -82,6 +82,18 @@ outbox = sa.Table(
     sa.CheckConstraint("status IN ('pending', 'sent', 'failed')", name="ck_outbox_status"),
     sa.Index("ix_outbox_due", "status", "next_attempt_at"),
     sa.Index("ix_outbox_booking", "booking_id"),
+)
+# One row per failed proof by name and day against a booking (actions/storage/proofs.py): six
+# within 24 hours lock proof by name for that booking for an hour. Added after the first
+# release: `BookingStore.create_schema` creates it in an older database (create_all skips the
+# tables that exist), so starting the new code on an old file is the migration.
+proof_failures = sa.Table(
+    "proof_failures",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("booking_code", sa.String(16), nullable=False),
+    sa.Column("failed_at", sa.DateTime, nullable=False),  # naive UTC
+    sa.Index("ix_proof_failures_booking", "booking_code", "failed_at"),
 )
 
 

@@ -346,6 +346,7 @@ def test_reschedule_and_cancel_over_the_socket(assistant):
             await sim.greeting()
             await sim.say("i need to move my appointment")
             await sim.say("vic at example dot com")
+            assert "name on the booking" in (await sim.say("wednesday december 23rd")).text
             assert "move it to" in (await sim.say("vic stone")).text
             await sim.say("tuesday december 22nd")
             assert "Shall I go ahead?" in (await sim.say("ten am")).text
@@ -353,6 +354,7 @@ def test_reschedule_and_cancel_over_the_socket(assistant):
             await sim.say("yes")  # anything else? yes
             await sim.say("i want to cancel my appointment")
             await sim.say("wes at example dot com")
+            # At the day question, the code: the proof of that booking, in one step.
             assert "Shall I cancel it?" in (await sim.say(" ".join(going.code))).text
             cancelled = (await sim.say("yes please")).text
             return moved, cancelled, sim.fake

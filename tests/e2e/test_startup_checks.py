@@ -58,3 +58,20 @@ def test_action_server_refuses_a_broken_business_profile(tmp_path):
     )
     assert result.returncode == 2, result.stdout + result.stderr
     assert "slot_minutes" in result.stderr
+
+
+def test_action_server_refuses_an_unknown_greeting_setting(tmp_path):
+    result = subprocess.run(
+        [str(BIN / "python"), "-m", "actions.server", "--port", str(free_port())],
+        cwd=REPO,
+        env=base_env(
+            GREET_KNOWN_CALLER="full_name", BOOKING_DB_URL=f"sqlite:///{tmp_path / 'b.db'}"
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "GREET_KNOWN_CALLER: expected one of plain, first_name, got 'full_name'" in (
+        result.stderr
+    )
