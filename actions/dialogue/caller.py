@@ -2,8 +2,8 @@
 
 `caller_phone`: the phone number the Retell channel vouched for in this conversation (signed with
 CHANNEL_SECRET, see common/identity.py), or None — always None for REST, `rasa shell` and the
-HTTP API, whatever metadata they send. It finds the caller's bookings; changing one still needs
-the name on it or its code.
+HTTP API, whatever metadata they send. It is a search key for the caller's bookings, never a
+proof: proving one needs its code, or the name on it and its day (docs/trust.md).
 
 `tool_call`: the `tool_call` message flag (docs/architecture.md, "The contract between actions and
 the channel") that shows a booking, change or cancellation in Retell's call history. Arguments hold
