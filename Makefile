@@ -19,7 +19,7 @@ export PYTHONWARNINGS := ignore::DeprecationWarning,ignore::FutureWarning
 export ACTION_PORT ?= 5055
 export RASA_PORT ?= 5005
 
-.PHONY: setup train run test lint shell interactive validate clean bench bench-relay
+.PHONY: setup train run test lint shell interactive validate clean bench bench-relay sweep
 
 $(STAMP): pyproject.toml constraints.txt
 	@py=$$(scripts/find-python310) || exit 1; \
@@ -54,6 +54,11 @@ bench: train
 
 bench-relay: train
 	$(PY) -m bench.relay $(BENCH_ARGS)
+
+# Unseen names at the name question, every phrasing, on to the read-back: a reporting run, not a
+# test (docs/testing.md). SWEEP_ARGS="--limit 100", "--out cases.jsonl".
+sweep: train
+	$(PY) -m tests.e2e.name_sweep $(SWEEP_ARGS)
 
 # `rasa shell` and `rasa interactive` need the action server; it runs in the background and
 # stops when they exit.

@@ -71,7 +71,7 @@ _NOT_NAME_WORDS = {
 _ALSO_NAMES = {
     *"""
     an al day date good seven noon person my else young new late back fine free hold wait
-    right still rather soon week ready happy mean rose can do will
+    right still rather soon week ready happy mean rose can do will he
     """.split()
 }
 _NAME_TOKEN = re.compile(rf"^{_L}(?:{_L}|['-])*$")

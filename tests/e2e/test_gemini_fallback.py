@@ -69,7 +69,11 @@ async def open_call(assistant) -> SimulatedCall:
 
 def fallback_turns(assistant, call_id: str) -> int:
     events = assistant.tracker(call_id)["events"]
-    return sum(1 for e in events if e.get("name") == "action_gemini_fallback")
+    return sum(
+        1
+        for e in events
+        if e.get("event") == "action" and e.get("name") == "action_gemini_fallback"
+    )
 
 
 def test_an_answer_is_heard_before_gemini_has_finished(assistant, gemini):
