@@ -18,6 +18,9 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore::DeprecationWarning,ignore::FutureWarning
 export ACTION_PORT ?= 5055
 export RASA_PORT ?= 5005
+# Every development process binds 127.0.0.1 unless HOST says otherwise (`rasa interactive` cannot:
+# see docs/configuration.md).
+export HOST ?= 127.0.0.1
 
 .PHONY: setup train run test lint shell interactive validate clean bench bench-relay sweep
 
@@ -61,9 +64,10 @@ sweep: train
 	$(PY) -m tests.e2e.name_sweep $(SWEEP_ARGS)
 
 # `rasa shell` and `rasa interactive` need the action server; it runs in the background and
-# stops when they exit.
+# stops when they exit. `rasa interactive` binds all interfaces whatever it is told (Rasa's own
+# choice); the action server it calls still binds HOST and asks for its token.
 shell: train
-	@scripts/with-actions bash -c 'cd $(PROJECT) && $(RASA) shell --endpoints endpoints.yml -m models'
+	@scripts/with-actions bash -c 'cd $(PROJECT) && $(RASA) shell --interface "$$HOST" --endpoints endpoints.yml -m models'
 
 interactive: train
 	@scripts/with-actions bash -c 'cd $(PROJECT) && $(RASA) interactive --endpoints endpoints.yml -m models/booking.tar.gz'

@@ -22,7 +22,7 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from common import logsafe, relay
+from common import logsafe, relay, startup_secrets
 from connector.rasa_patches import tuning
 from connector.retell import metrics
 from connector.retell.session import LIVE_CALLS, CallSession
@@ -53,6 +53,16 @@ class RetellInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> RetellInput:
+        # Rasa builds its channels before it serves anything: a missing, blank or (in production)
+        # short secret stops the server here with exit 2, instead of a socket without a check.
+        required = []
+        if startup_secrets.is_production():
+            required = [
+                startup_secrets.RETELL_WS_SECRET,
+                startup_secrets.CHANNEL_SECRET,
+                startup_secrets.ACTION_SERVER_TOKEN,
+            ]
+        startup_secrets.check_or_exit(required)
         return cls(RetellSettings.from_credentials(credentials))
 
     def __init__(self, settings: RetellSettings | None = None) -> None:

@@ -312,7 +312,7 @@ class Turn:
 
 def take_turn(assistant, sender: str, text: str) -> Turn:
     said = assistant.say(sender, text)
-    tracker = assistant.tracker(sender)
+    tracker = assistant.rest_tracker(sender)
     events = tracker.get("events") or []
     last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
     actions = [e.get("name") for e in events[last_user + 1 :] if e.get("event") == "action"]

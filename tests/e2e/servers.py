@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -20,10 +21,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from connector.rest import conversation_id
+
 REPO = Path(__file__).resolve().parents[2]
 PROJECT = REPO / "rasa_project"
 BIN = Path(sys.executable).parent
 MODEL = PROJECT / "models" / "booking.tar.gz"
+# One of each per test session, as `make run` makes one per run: the token Rasa sends the action
+# server, and the HTTP API's (`?token=`).
+ACTION_SERVER_TOKEN = secrets.token_hex(32)
+RASA_API_TOKEN = secrets.token_hex(32)
 
 
 def free_port() -> int:
@@ -85,6 +92,8 @@ def base_env(**extra: str) -> dict[str, str]:
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         "PYTHONUNBUFFERED": "1",
+        "ACTION_SERVER_TOKEN": ACTION_SERVER_TOKEN,
+        "RASA_API_TOKEN": RASA_API_TOKEN,
     }
     env.update(extra)
     return env
@@ -126,6 +135,7 @@ class Assistant:
     def write_endpoints(self) -> None:
         self.endpoints.write_text(
             f"action_endpoint:\n  url: {self.action_url or self.actions_direct}\n"
+            "  headers:\n    Authorization: Bearer ${ACTION_SERVER_TOKEN}\n"
             "tracker_store:\n  type: connector.tracker_store.StrictSQLTrackerStore\n"
             "lock_store:\n  type: in_memory\n"
         )
@@ -148,6 +158,8 @@ class Assistant:
                 str(BIN / "rasa"),
                 "run",
                 "--enable-api",
+                "--auth-token",
+                self.env["RASA_API_TOKEN"],
                 "--interface",
                 "127.0.0.1",
                 "--port",
@@ -195,10 +207,20 @@ class Assistant:
         with urllib.request.urlopen(request, timeout=60) as response:
             return [m["text"] for m in json.load(response) if m.get("text")]
 
-    def tracker(self, sender: str) -> dict:
-        url = f"http://127.0.0.1:{self.rasa_port}/conversations/{sender}/tracker"
-        with urllib.request.urlopen(url, timeout=30) as response:
+    def api_url(self, path: str) -> str:
+        """The HTTP API's address for `path`, with its token (`?token=`, as Rasa's API asks)."""
+        return f"http://127.0.0.1:{self.rasa_port}{path}?token={self.env['RASA_API_TOKEN']}"
+
+    def tracker(self, conversation: str) -> dict:
+        """A conversation's tracker from the HTTP API: a Retell call id, or `rest_tracker`."""
+        with urllib.request.urlopen(
+            self.api_url(f"/conversations/{conversation}/tracker"), timeout=30
+        ) as response:
             return json.load(response)
+
+    def rest_tracker(self, sender: str) -> dict:
+        """The tracker of the conversation `say(sender, ...)` talks to (connector/rest.py)."""
+        return self.tracker(conversation_id(sender))
 
     @staticmethod
     def tracker_from(events: list[dict]) -> dict:

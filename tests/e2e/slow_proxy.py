@@ -31,7 +31,10 @@ class SlowProxy:
                 request = urllib.request.Request(
                     proxy.target + self.path,
                     data=body,
-                    headers={"Content-Type": self.headers.get("Content-Type", "application/json")},
+                    headers={
+                        "Content-Type": self.headers.get("Content-Type", "application/json"),
+                        "Authorization": self.headers.get("Authorization", ""),
+                    },
                 )
                 try:
                     with urllib.request.urlopen(request, timeout=60) as answer:

@@ -108,11 +108,11 @@ def test_stop_leaves_the_form_and_forgets_its_values(assistant, caller):
     assistant.say(caller, "i want a haircut on friday")
     said = joined(assistant.say(caller, "never mind"))
     assert "stopped" in said and "anything else" in said
-    slots = assistant.tracker(caller)["slots"]
+    slots = assistant.rest_tracker(caller)["slots"]
     assert slots["booking_date"] is None and slots["service"] is None
-    assert assistant.tracker(caller)["active_loop"] == {} or not assistant.tracker(caller)[
-        "active_loop"
-    ].get("name")
+    assert assistant.rest_tracker(caller)["active_loop"] == {} or not assistant.rest_tracker(
+        caller
+    )["active_loop"].get("name")
 
 
 def test_switch_from_booking_to_cancelling(assistant, caller):
@@ -231,20 +231,20 @@ def test_a_name_at_the_name_question_is_the_name(assistant, caller, said):
         "my name is José Núñez": "josé núñez",
         "uh my name is uh it's priya priya patel": "priya patel",
     }.get(said, said.casefold())
-    assert assistant.tracker(caller)["slots"]["customer_name"].casefold() == expected
+    assert assistant.rest_tracker(caller)["slots"]["customer_name"].casefold() == expected
 
 
 def test_a_name_and_an_email_in_one_line_are_kept_apart(assistant, caller):
     assistant.say(caller, "i'd like to book a haircut")
     assistant.say(caller, "I'm Ann Lee, ann@example.com")
-    slots = assistant.tracker(caller)["slots"]
+    slots = assistant.rest_tracker(caller)["slots"]
     assert (slots["customer_name"], slots["email"]) == ("Ann Lee", "ann@example.com")
 
 
 def test_one_breath_starts_the_booking_with_what_it_holds(assistant, caller):
     heard = assistant.say(caller, "i want a haircut tomorrow at 3 my name is jane doe")
     assert heard[-1] == EMAIL_QUESTION, heard
-    slots = assistant.tracker(caller)["slots"]
+    slots = assistant.rest_tracker(caller)["slots"]
     assert (slots["service"], slots["customer_name"]) == ("Haircut", "Jane Doe")
     assert (slots["booking_date"], slots["booking_time"]) == ("2026-12-02", "15:00")
 
@@ -252,7 +252,7 @@ def test_one_breath_starts_the_booking_with_what_it_holds(assistant, caller):
     line = "I'd like a haircut, my name is Sam Ward and my email is sam.ward@example.com"
     heard = assistant.say(other, line)
     assert heard[-1] == "What day would you like to come in?", heard
-    slots = assistant.tracker(other)["slots"]
+    slots = assistant.rest_tracker(other)["slots"]
     assert (slots["customer_name"], slots["email"]) == ("Sam Ward", "sam.ward@example.com")
 
 
@@ -260,14 +260,14 @@ def test_a_line_that_asks_and_books_gets_the_answer_and_starts_the_form(assistan
     heard = assistant.say(caller, "how much is a colour, and can I book one Saturday")
     assert "$85" in heard[0], heard
     assert heard[-1] == "Can I have your name, please?", heard
-    slots = assistant.tracker(caller)["slots"]
+    slots = assistant.rest_tracker(caller)["slots"]
     assert (slots["service"], slots["booking_date"]) == ("Colour", "2026-12-05")
 
 
 def test_a_question_with_a_day_and_a_time_is_only_a_question(assistant, caller):
     heard = assistant.say(caller, "how much is a haircut tomorrow at 3")
     assert "$" in heard[0] and heard[-1] == "Is there anything else I can help with?", heard
-    assert not (assistant.tracker(caller).get("active_loop") or {}).get("name")
+    assert not (assistant.rest_tracker(caller).get("active_loop") or {}).get("name")
 
 
 def test_cancel_it_mid_booking_ends_this_booking(assistant, caller, store):
@@ -275,7 +275,7 @@ def test_cancel_it_mid_booking_ends_this_booking(assistant, caller, store):
     assistant.say(caller, "bo stone")
     heard = joined(assistant.say(caller, "cancel it"))
     assert "stopped" in heard and "anything else" in heard
-    tracker = assistant.tracker(caller)
+    tracker = assistant.rest_tracker(caller)
     assert not (tracker.get("active_loop") or {}).get("name")
     assert tracker["slots"]["service"] is None
     assert not store.list_bookings(email="bo@example.com")

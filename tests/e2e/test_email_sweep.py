@@ -29,7 +29,7 @@ def test_generated_addresses_are_taken_as_meant(assistant, capsys):
         sender = f"email-sweep-{uuid.uuid4().hex[:8]}"
         put_events(assistant, sender, start)
         said = assistant.say(sender, case.said)
-        email = assistant.tracker(sender)["slots"].get("email")
+        email = assistant.rest_tracker(sender)["slots"].get("email")
         if email == case.address and said == [QUESTIONS["booking_date"]]:
             return None
         return f"{case.said!r} (meant {case.address}) -> email={email!r} said={said}"

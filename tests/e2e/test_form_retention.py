@@ -15,6 +15,7 @@ import uuid
 
 import yaml
 
+from connector.rest import conversation_id
 from tests.e2e.servers import REPO
 
 CASES = yaml.safe_load((REPO / "data" / "eval" / "form_retention.yml").read_text())
@@ -23,7 +24,7 @@ NAME_QUESTION = "Can I have your name, please?"
 
 def put_events(assistant, sender: str, events: list[dict]) -> None:
     request = urllib.request.Request(
-        f"http://127.0.0.1:{assistant.rasa_port}/conversations/{sender}/tracker/events",
+        assistant.api_url(f"/conversations/{conversation_id(sender)}/tracker/events"),
         data=json.dumps(events).encode(),
         method="PUT",
         headers={"Content-Type": "application/json"},
@@ -37,7 +38,7 @@ def reached(assistant, before: list[str]) -> list[dict]:
     sender = f"retention-{uuid.uuid4().hex[:8]}"
     for line in before:
         assistant.say(sender, line)
-    return assistant.tracker(sender)["events"]
+    return assistant.rest_tracker(sender)["events"]
 
 
 def report(capsys, line: str) -> None:
@@ -54,7 +55,7 @@ def test_short_answers_stay_in_the_form_and_fill_the_slot(assistant, capsys):
             sender = f"retention-{uuid.uuid4().hex[:8]}"
             put_events(assistant, sender, start)
             said = assistant.say(sender, str(answer))
-            tracker = assistant.tracker(sender)
+            tracker = assistant.rest_tracker(sender)
             kept = (tracker.get("active_loop") or {}).get("name") == "booking_form"
             filled = tracker["slots"].get(slot) is not None
             total += 1
@@ -78,7 +79,7 @@ def test_questions_mid_form_are_answered_and_the_form_asks_again(assistant, caps
         sender = f"retention-{uuid.uuid4().hex[:8]}"
         put_events(assistant, sender, start)
         said = assistant.say(sender, question)
-        tracker = assistant.tracker(sender)
+        tracker = assistant.rest_tracker(sender)
         ok = (
             len(said) >= 2
             and said[-1] == NAME_QUESTION

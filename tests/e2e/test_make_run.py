@@ -18,6 +18,8 @@ from actions.storage.bookings import BookingStore
 from tests.actions.mail.smtp_server import SmtpServer
 from tests.e2e.servers import REPO, base_env, free_port, tail, wait_for_port
 
+PROD_SECRET = "prod-secret-of-32-characters-long"
+
 
 def is_listening(port: int) -> bool:
     try:
@@ -59,6 +61,17 @@ def test_run_script_serves_rest_and_ctrl_c_stops_both_servers(tmp_path):
         )
         with urllib.request.urlopen(request, timeout=60) as response:
             assert "Bella Hair Studio" in json.dumps(json.load(response))
+        # The HTTP API asks for its token (RASA_API_TOKEN; the REST sender is `rest:run-test`).
+        tracker = f"http://127.0.0.1:{rasa_port}/conversations/rest:run-test/tracker"
+        try:
+            urllib.request.urlopen(tracker, timeout=30)
+            raise AssertionError("the HTTP API answered without its token")
+        except urllib.error.HTTPError as error:
+            assert error.code == 401
+        token = base_env()["RASA_API_TOKEN"]
+        with urllib.request.urlopen(f"{tracker}?token={token}", timeout=30) as response:
+            assert json.load(response)["sender_id"] == "rest:run-test"
+        assert token not in (tmp_path / "run.log").read_text()
 
         os.kill(process.pid, signal.SIGINT)
         process.wait(timeout=60)
@@ -95,7 +108,7 @@ def test_production_mode_serves_retell_only(tmp_path):
 
     from connector.retell.simulator import SimulatedCall
 
-    process, _, rasa_port = start_run(tmp_path, PRODUCTION="1", RETELL_WS_SECRET="prod-secret")
+    process, _, rasa_port = start_run(tmp_path, PRODUCTION="1", RETELL_WS_SECRET=PROD_SECRET)
     try:
         wait_for_port(rasa_port, process, 180, tmp_path / "run.log")
         base = f"http://127.0.0.1:{rasa_port}"
@@ -116,7 +129,7 @@ def test_production_mode_serves_retell_only(tmp_path):
 
         async def call() -> str:
             sim = await SimulatedCall(
-                f"ws://127.0.0.1:{rasa_port}/webhooks/retell/llm-websocket", token="prod-secret"
+                f"ws://127.0.0.1:{rasa_port}/webhooks/retell/llm-websocket", token=PROD_SECRET
             ).connect()
             try:
                 return (await sim.greeting()).text
