@@ -47,7 +47,7 @@ def run_script(tmp_path, **env: str | None) -> tuple[subprocess.CompletedProcess
         ({"RETELL_WS_SECRET": "short-secret"}, "FATAL: RETELL_WS_SECRET is shorter than 16"),
         ({"ACTION_SERVER_TOKEN": None}, "FATAL: ACTION_SERVER_TOKEN is not set"),
         ({"ACTION_SERVER_TOKEN": "\t"}, "FATAL: ACTION_SERVER_TOKEN is blank"),
-        ({"ACTION_SERVER_TOKEN": "token"}, "FATAL: ACTION_SERVER_TOKEN is shorter than 16"),
+        ({"ACTION_SERVER_TOKEN": "abc123"}, "FATAL: ACTION_SERVER_TOKEN is shorter than 16"),
         ({"CHANNEL_SECRET": "  "}, "FATAL: CHANNEL_SECRET is blank"),
     ],
     ids=[
