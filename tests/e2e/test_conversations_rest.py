@@ -158,7 +158,10 @@ def action_server(assistant, action: str, text: str, active_loop: str | None = N
     request = urllib.request.Request(
         f"http://127.0.0.1:{assistant.action_port}/webhook",
         data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {assistant.env['ACTION_SERVER_TOKEN']}",  # as Rasa sends
+        },
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.load(response)
