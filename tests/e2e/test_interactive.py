@@ -233,6 +233,7 @@ def make_project_copy(tmp_path: Path, action_port: int) -> Path:
     stable_model_copy(project / "models" / "booking.tar.gz")
     (project / "endpoints.yml").write_text(
         f"action_endpoint:\n  url: http://127.0.0.1:{action_port}/webhook\n"
+        "  headers:\n    Authorization: Bearer ${ACTION_SERVER_TOKEN}\n"
         "tracker_store:\n  type: connector.tracker_store.StrictSQLTrackerStore\n"
         "lock_store:\n  type: in_memory\n"
     )
