@@ -45,7 +45,7 @@ def test_a_rest_message_over_the_turn_limit_is_answered_too_long(assistant, call
 
 
 def test_a_turn_over_the_limit_on_the_socket_is_answered_too_long(assistant):
-    heard = call(assistant, ["hi " * (MAX_TURN_CHARS // 3 + 1), "hello"])
+    heard = call(assistant, ["hi " * (MAX_TURN_CHARS // 3 + 2), "hello"])
     assert heard[0].text == GREETING
     assert heard[1].text == f"{TOO_LONG} How can I help you today?"
     assert TOO_LONG not in heard[2].text
