@@ -164,7 +164,8 @@ def test_gemini_sees_no_name_email_or_code_of_the_caller(assistant, gemini):
     [request] = gemini.requests
     prompt = " ".join(text for _, text in request.contents) + request.system_instruction
     for clear in ("jane", "doe", "example.com", "J A N E", code, code.replace(" ", "")):
-        assert clear.lower() not in prompt.lower(), (clear, request.contents)
+        found = re.search(rf"\b{re.escape(clear)}\b", prompt, re.IGNORECASE)
+        assert not found, (clear, request.contents)
     assert "[name]" in prompt and "[email]" in prompt  # the read-back, masked
     assert request.contents[-1] == ("user", "is there parking near you?")
 
