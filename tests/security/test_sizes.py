@@ -49,3 +49,10 @@ def test_a_turn_over_the_limit_on_the_socket_is_answered_too_long(assistant):
     assert heard[0].text == GREETING
     assert heard[1].text == f"{TOO_LONG} How can I help you today?"
     assert TOO_LONG not in heard[2].text
+
+
+def test_a_name_over_its_limit_is_asked_again(assistant, caller):
+    assistant.say(caller, "i'd like to book a haircut")
+    said = " ".join(assistant.say(caller, "b" + "a" * 60 + " c" + "o" * 60))
+    assert "Sorry, I didn't catch your name." in said
+    assert "email" not in said.lower()
