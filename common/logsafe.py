@@ -5,9 +5,9 @@
 log lines that must quote what a caller said.
 
 `install()` makes that the rule for a whole process: every log record is scrubbed when it is made,
-whoever logs it (Rasa, Sanic, SQLAlchemy, a driver's error quoting a statement's values) and
-whichever handler writes it. The Rasa server gets it when it loads our channel or tracker store,
-the action server and the outbox sender at start.
+whoever logs it (Rasa, Sanic, SQLAlchemy, a driver's error quoting a statement's values, a
+Python warning) and whichever handler writes it. The Rasa server gets it when it loads our
+channel or tracker store, the action server and the outbox sender at start.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ _EMAIL = re.compile(
 # A run of digits with the separators phone numbers are written with (spaces, dots, dashes,
 # brackets, a leading "+"), not starting inside a longer token (ids, uuids, hosts, paths) nor at
 # an ISO date. The run is always taken whole: `_mask_phone_like` decides on it, so a number is
-# never masked in part.
+# never masked in part, and a number that is not a phone number (a count, a size: "Text of length
+# 1000024") is not masked at all.
 _PHONE = re.compile(r"(?<![\w./+-])(?!\d{4}-\d\d-\d\d)\+?\d[\d ().-]*\d")
 _DECIMAL = re.compile(r"\d+\.\d+")
 
@@ -60,7 +61,10 @@ def _mask_phone_like(match: re.Match[str]) -> str:
     glued = match.string[match.end() : match.end() + 1]
     if glued and (glued.isalnum() or glued in "_/"):  # the digits of a longer token, an id
         return number
-    if sum(c.isdigit() for c in number) < 7 or _DECIMAL.fullmatch(number):  # counts, timings
+    digits = sum(c.isdigit() for c in number)
+    if digits < 7 or digits > 15 or _DECIMAL.fullmatch(number):  # counts, timings (E.164: ≤ 15)
+        return number
+    if number.isdigit() and digits < 10:  # a bare count or size, not a number to dial
         return number
     return mask_phone(number)
 
@@ -91,7 +95,10 @@ _FORMATTER = logging.Formatter()
 
 
 def install() -> None:
-    """Scrub every log record this process makes from now on (idempotent)."""
+    """Scrub every log record this process makes from now on (idempotent), Python warnings
+    included: they go through logging (`py.warnings`), so a warning quoting a caller's text (Rasa
+    warns with the message it could not parse) is masked like any other line."""
+    logging.captureWarnings(True)
     current = logging.getLogRecordFactory()
     if not getattr(current, "scrubs", False):
         logging.setLogRecordFactory(_scrubbed_record_factory(current))

@@ -9,11 +9,14 @@ one request per piece over a kept-alive connection. The answer tells the action 
     200 {"ok": true}                           spoken (queued on the socket's writer)
     409 {"stop": true, "reason": "superseded"} the caller has moved on: cancel the model's stream
     404 {"stop": true, "reason": "unknown call"} no live socket for that call on this replica
-    401 / 400                                  a bad signature, a stale timestamp, a bad body
+    401 / 400                                  a bad signature, a stale timestamp, a replay, a bad
+                                               body
 
 Requests are signed with CHANNEL_SECRET (HMAC-SHA256 over a timestamp and the body, the
-timestamp within MAX_SKEW seconds), so only the action server can speak into a call; the action
-server posts only to relay addresses from its own configuration (`RELAY_URLS`), picked by the
+timestamp finite and within MAX_SKEW seconds), so only the action server can speak into a call.
+Each signed request is usable once: the receiver keeps the signatures it accepted for the
+freshness window (`ReplayGuard`), so a captured request replayed within it is refused too. The
+action server posts only to relay addresses from its own configuration (`RELAY_URLS`), picked by the
 replica id the channel puts in the message metadata, so forged metadata cannot send it elsewhere.
 Signing and parsing are pure functions, shared with the action side (`actions/llm/relay_client.py`).
 """
@@ -23,6 +26,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
+import threading
 from dataclasses import dataclass
 
 PATH = "/relay"  # under the Retell channel's blueprint: /webhooks/retell/relay
@@ -54,11 +59,37 @@ def verify(
         sent = float(timestamp)
     except ValueError:
         return "bad timestamp"
+    if not math.isfinite(sent):  # "nan" compares False with everything: never fresh
+        return "bad timestamp"
     if abs(now - sent) > MAX_SKEW:
         return "stale timestamp"
     if not hmac.compare_digest(sign(secret, timestamp, body), signature):
         return "bad signature"
     return None
+
+
+class ReplayGuard:
+    """The signatures accepted in the last MAX_SKEW seconds: a request is usable once.
+
+    A signature covers the timestamp and the body, so a new request (new timestamp) has a new
+    one, while a replayed one repeats it. Kept only as long as the timestamp would be fresh: a
+    later replay is refused as stale by `verify`."""
+
+    def __init__(self, window: float = MAX_SKEW) -> None:
+        self.window = window
+        self._seen: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def first_use(self, signature: str, now: float) -> bool:
+        """True the first time `signature` is presented within the window, False after."""
+        with self._lock:
+            if len(self._seen) > 1024 or any(t < now for t in list(self._seen.values())[:8]):
+                self._seen = {s: t for s, t in self._seen.items() if t >= now}
+            if signature in self._seen:
+                return False
+            # Remembered until its timestamp can no longer pass the skew check (both ways).
+            self._seen[signature] = now + 2 * self.window
+            return True
 
 
 def parse_chunk(body: bytes) -> RelayChunk | str:

@@ -339,7 +339,7 @@ class ActionSubmitBooking(Action):
                 "Please try again in a moment."
             )
             return [SlotSet(CONFIRM_SLOT, None), FollowupAction(FORM)]
-        logger.info("submit: booking %s confirmed (reference %s)", booking.code, reference[:8])
+        logger.info("submit: booking confirmed (reference %s)", reference[:8])
         dispatcher.utter_message(
             text=f"You're all set for {say_start(start, now.date())}. "
             f"Your confirmation code is {spell_code(booking.code)}.",

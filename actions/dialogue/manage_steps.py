@@ -171,7 +171,7 @@ class ActionSubmitReschedule(Action):
                 text="Sorry, I couldn't make that change just now. Your booking is unchanged."
             )
             return list(_TASK_DONE)
-        logger.info("reschedule: booking %s moved", moved.code)
+        logger.info("reschedule: booking (reference %s) moved", moved.reference[:8])
         dispatcher.utter_message(
             text=f"Done. Your {moved.service.lower()} is now {say_start(start, now.date())}. "
             f"Your confirmation code is still {spell_code(moved.code)}.",
@@ -205,7 +205,7 @@ class ActionSubmitCancel(Action):
                 text="Sorry, I couldn't cancel it just now. Your booking is still in place."
             )
             return list(_TASK_DONE)
-        logger.info("cancel: booking %s cancelled", booking.code)
+        logger.info("cancel: booking (reference %s) cancelled", booking.reference[:8])
         dispatcher.utter_message(
             text=f"Okay, {described} is cancelled.",
             tool_call=tool_call(

@@ -10,6 +10,12 @@ While a form is active it names the details already collected by SLOT NAME only:
 takes no values, and anything that is not a slot name is dropped, so an email or a phone number
 can never reach the prompt this way.
 
+The recent turns carry no personal data either (`private_text`): the values of the name, email
+and code slots are masked wherever they appear (whole, word by word, spelled letter by letter),
+and so is anything shaped like an email, a phone number, a booking code or a spelling, so a
+read-back ("Jane Doe, haircut, ..., confirmation to jane@example.com, spelled J A N E.") reaches
+Gemini as "[name], haircut, ..., confirmation to [email], spelled [spelled]."
+
 Not here: calling Gemini (gemini.py) or cleaning its reply for speech (reply_cleaner.py).
 """
 
@@ -23,13 +29,40 @@ from functools import cache
 from pathlib import Path
 from string import Template
 
+from actions.booking.codes import ALPHABET
 from actions.booking.profile import WEEKDAYS, BusinessProfile
 from actions.llm.gemini import Turn
-from actions.spoken.render import say_date, say_datetime, say_duration, say_phone, say_span
+from actions.spoken.render import (
+    say_date,
+    say_datetime,
+    say_duration,
+    say_phone,
+    say_span,
+    spell_local_part,
+)
 
 RULES_PATH = Path(__file__).resolve().parents[2] / "data" / "prompts" / "receptionist.txt"
 _SLOT_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 _MAX_TURN_CHARS = 600  # a caller's run-on line, or a long bot answer, is cut to this
+
+# Slots whose values are personal: masked in every turn Gemini sees, with the mark shown.
+PRIVATE_SLOTS = {
+    "customer_name": "[name]",
+    "lookup_name": "[name]",
+    "email": "[email]",
+    "lookup_email": "[email]",
+    "booking_code": "[code]",
+    "proven_booking": "[code]",
+}
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+_PHONE = re.compile(r"\+?\d[\d ().-]{5,}\d")
+# A code as written ("K7M2P": five characters of the code alphabet, a digit among them).
+_CODE = re.compile(rf"\b(?=[A-Z0-9]*\d)[{ALPHABET}]{{5}}\b")
+# Three or more single letters or digits in a row: a spelling ("J A N E", "K 7 M 2 P", "J O H N
+# dot S M I T H"), of a name, an address or a code.
+_SPELLED = re.compile(
+    r"(?<![\w'’])[A-Z0-9](?:[ ,]+(?:(?:dot|underscore|dash|plus|percent) )?[A-Z0-9](?![\w'’])){2,}"
+)
 
 
 @cache
@@ -124,16 +157,65 @@ def system_instruction(
     return "\n".join(parts)
 
 
+def private_values(events: list[dict]) -> dict[str, str]:
+    """Every value the private slots held in these events (also values later changed), with
+    the mark that replaces it."""
+    values: dict[str, str] = {}
+    for event in events:
+        if event.get("event") != "slot" or event.get("name") not in PRIVATE_SLOTS:
+            continue
+        value = event.get("value")
+        if isinstance(value, str) and value.strip():
+            values[" ".join(value.split())] = PRIVATE_SLOTS[event["name"]]
+    return values
+
+
+def _parts(value: str, mark: str) -> list[str]:
+    """The other ways `value` can be written in a line: spelled, and its parts."""
+    if mark == "[email]":
+        local = value.rpartition("@")[0]
+        parts = [spell_local_part(value), local] if local else []
+    elif mark == "[code]":
+        parts = [" ".join(value)]
+    else:  # a name: each of its words too, and spelled
+        words = [w for w in re.split(r"[\s,]+", value) if len(w) >= 2]
+        parts = words + [" ".join(w.upper()) for w in words]
+    return [p for p in parts if len(p) >= 2]
+
+
+def private_text(text: str, values: dict[str, str] | None = None) -> str:
+    """`text` with the slot values in `values` (value -> mark) and every email, phone number,
+    booking code and spelling masked. Whole values go first, longest first, then their parts
+    (the words of a name, the local part of an address), so no part cuts a longer value."""
+    values = values or {}
+    text = _EMAIL.sub("[email]", text)
+    wholes = [(value, mark) for value, mark in values.items() if len(value) >= 2]
+    parts = [(part, mark) for value, mark in values.items() for part in _parts(value, mark)]
+    for group in (wholes, parts):
+        for form, mark in sorted(group, key=lambda item: -len(item[0])):
+            pattern = rf"(?<![\w@.]){re.escape(form)}(?![\w@])"
+            text = re.sub(pattern, mark, text, flags=re.IGNORECASE)
+    text = _PHONE.sub(
+        lambda m: "[phone]" if sum(c.isdigit() for c in m.group(0)) >= 7 else m.group(0), text
+    )
+    text = _CODE.sub("[code]", text)
+    return _SPELLED.sub("[spelled]", text)
+
+
 def recent_turns(events: list[dict], limit: int = 6) -> list[Turn]:
     """The last `limit` user/bot lines of a rasa-sdk tracker's events, oldest first, ending
-    with the caller's current question. Triggers ("/greet") and empty lines are skipped, and
-    consecutive lines of one side are joined (Gemini expects turns to alternate)."""
+    with the caller's current question, with personal data masked (`private_text`). Triggers
+    ("/greet") and empty lines are skipped, and consecutive lines of one side are joined (Gemini
+    expects turns to alternate)."""
+    private = private_values(events)
     turns: list[Turn] = []
     for event in events:
         kind, text = event.get("event"), event.get("text")
         if kind not in ("user", "bot") or not isinstance(text, str):
             continue
-        text = " ".join(text.split())[:_MAX_TURN_CHARS]
+        if kind == "user" and text.lstrip().startswith("/"):
+            continue
+        text = private_text(" ".join(text.split()), private)[:_MAX_TURN_CHARS]
         if not text or (kind == "user" and text.startswith("/")):
             continue
         role = "user" if kind == "user" else "model"

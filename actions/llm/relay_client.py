@@ -115,7 +115,7 @@ class RelayStream:
         if self.stopped is not None:
             return False
         body = relay.body_of(relay.RelayChunk(self.target.call_id, self.target.response_id, text))
-        stamp = f"{time.time():.3f}"
+        stamp = f"{time.time():.6f}"  # unique per piece: each is usable once
         headers = {
             "Content-Type": "application/json",
             relay.TIMESTAMP_HEADER: stamp,

@@ -163,9 +163,7 @@ class OutboxSender:
         except smtp.TransientSmtpError as error:
             self._retry(row, scrub(str(error)))
             return
-        logger.info(
-            "outbox %d (%s %s): sent, attempt %d", row.id, row.kind, row.code, row.attempts + 1
-        )
+        logger.info("outbox %d (%s): sent, attempt %d", row.id, row.kind, row.attempts + 1)
         try:
             self._record_sent(row.id)
         except Exception:
@@ -194,10 +192,9 @@ class OutboxSender:
             lambda conn: outbox.mark_retry(conn, row.id, self.worker, error, when)
         )
         logger.warning(
-            "outbox %d (%s %s): attempt %d failed (%s); next in %.1f s",
+            "outbox %d (%s): attempt %d failed (%s); next in %.1f s",
             row.id,
             row.kind,
-            row.code,
             attempts,
             error,
             delay,
@@ -205,7 +202,7 @@ class OutboxSender:
 
     def _fail(self, row: outbox.OutboxMail, error: str) -> None:
         self.store.transaction(lambda conn: outbox.mark_failed(conn, row.id, self.worker, error))
-        logger.error("outbox %d (%s %s): given up (%s)", row.id, row.kind, row.code, error)
+        logger.error("outbox %d (%s): given up (%s)", row.id, row.kind, error)
 
 
 def settings_from_env(config: smtp.SmtpConfig) -> Settings:

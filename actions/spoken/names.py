@@ -21,6 +21,7 @@ WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 NOT_CAUGHT = "Sorry, I didn't catch your name."
 ASKED_A_QUESTION = "Sorry, I need your name for the booking."
 MAX_CHARS = 300  # a name and its introduction; a longer answer is read up to here
+MAX_NAME_CHARS = 100  # a name itself (a slot value); a longer one is not a name
 
 _COURTESY = (
     r"(?:yes|yeah|yep|sure|ok|okay|hi|hello|hey|there|right|of course|"
@@ -165,7 +166,7 @@ def parse_name(text: str) -> Parsed[str]:
     if looks_like_question(words):
         return Failure(ASKED_A_QUESTION)
     tokens = _name_tokens(_unrepeated(_joined(words.split())), limit=4)
-    if not _is_name(tokens):
+    if not _is_name(tokens) or len(" ".join(tokens)) > MAX_NAME_CHARS:
         return Failure(NOT_CAUGHT)
     return title_name(tokens)
 
@@ -186,7 +187,7 @@ def find_name(text: str, before: int | None = None) -> tuple[str, tuple[int, int
         tokens.append(token)
         if len(tokens) == 3:
             break
-    if not tokens:
+    if not tokens or len(" ".join(tokens)) > MAX_NAME_CHARS:
         return None
     end = match.start(1) + len(" ".join(tokens))
     return title_name(_joined(tokens)), (match.start(), end)

@@ -296,7 +296,8 @@ class BookingStore:
         kind = CHANGED if action == "updated" else BOOKED
         snapshot = outbox.Snapshot.of(booking, from_db(row.start_at) if moved else None)
         outbox.record(conn, kind, booking_id, snapshot, from_db(now))
-        logger.info("booking %s %s (reference %s)", booking.code, action, reference[:8])
+        # The code proves a booking (docs/trust.md): logs name the reference, never the code.
+        logger.info("booking %s (reference %s)", action, reference[:8])
         return booking
 
     def _cancel(self, conn: Connection, code: str) -> Booking | None:
@@ -316,7 +317,7 @@ class BookingStore:
             booking = Booking._from_row(conn.execute(query).one())
             snapshot = outbox.Snapshot.of(booking)
             outbox.record(conn, CANCELLED, row.id, snapshot, from_db(now))
-            logger.info("booking %s cancelled", code)
+            logger.info("booking cancelled (reference %s)", booking.reference[:8])
         return booking
 
     def _one(self, condition: Any) -> Booking | None:

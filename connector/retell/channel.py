@@ -72,6 +72,7 @@ class RetellInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = _RetellBlueprint("retell_webhook", __name__)
         settings = self.settings
+        replays = relay.ReplayGuard()
 
         @blueprint.middleware("request")
         async def refuse_without_secret(request: Request):
@@ -107,6 +108,10 @@ class RetellInput(InputChannel):
                 request.body,
                 time.time(),
             )
+            if problem is None and not replays.first_use(
+                request.headers.get(relay.SIGNATURE_HEADER, ""), time.time()
+            ):
+                problem = "replayed request"
             if problem is not None:
                 metrics.ERRORS.labels(kind="relay_refused").inc()
                 logger.warning("relay: refused a request (%s)", problem)

@@ -1,5 +1,9 @@
 """What the agent says on silence, noise and slowness: reminders, "say again", the holding line.
 
+The say-again line also answers caller text that is refused before NLU (common/caller_text.py):
+a command-like line ("/cancel_appointment", `{"email": ...}`) on every channel, and TOO_LONG a
+turn over the length limit.
+
 A reminder (`reminder_required`: the caller said nothing after our last line) and unintelligible
 audio are answered here, from the conversation's stored events, without a Rasa turn: nothing is
 added to the tracker, so neither can ever become a slot value, a classified intent, or a step
@@ -20,6 +24,7 @@ CHECK_IN = "Are you still there? How can I help you?"
 SAY_AGAIN = "Sorry, could you say that again?"
 DIDNT_CATCH = "Sorry, I didn't catch that."
 HOLDING_LINE = "One moment, please."
+TOO_LONG = "Sorry, that was too long for me. Could you say it in fewer words?"
 
 _SENTENCE = re.compile(r"[^.!?]+[.!?]+|[^.!?]+$")
 
@@ -50,3 +55,9 @@ def say_again_line(events: Sequence[Any]) -> str:
     """Noise or nothing from the caller: ask again, repeating the pending question if any."""
     question = pending_question(events)
     return f"{DIDNT_CATCH} {question}" if question else SAY_AGAIN
+
+
+def too_long_line(events: Sequence[Any]) -> str:
+    """A turn over the length limit: say so, and repeat the pending question if any."""
+    question = pending_question(events)
+    return f"{TOO_LONG} {question}" if question else TOO_LONG

@@ -79,9 +79,9 @@ def new_caller_text(transcript: Transcript) -> str:
     """Every user utterance after the last agent line, stripped and joined with a space.
 
     Unintelligible or blank utterances are left out ("" if nothing intelligible remains);
-    Role.OTHER entries are neither caller text nor a boundary. Leading slashes are dropped:
-    Rasa reads a message starting with "/" as an intent trigger ("/restart" would wipe the
-    conversation, "/greet" greet again), and the caller's words must never be a command.
+    Role.OTHER entries are neither caller text nor a boundary. The text is kept as said: a
+    line that looks like a command ("/restart", `/inform{"email": ...}`) is refused by the
+    session before Rasa sees it (common/caller_text.py), and the caller hears the say-again line.
     """
     start = 0
     for i, utterance in enumerate(transcript):
@@ -92,7 +92,7 @@ def new_caller_text(transcript: Transcript) -> str:
         for u in transcript[start:]
         if u.role is Role.USER and not is_unintelligible(u.content)
     )
-    return text.lstrip("/ \t\n")
+    return text.strip()
 
 
 def reply_heard(requested: Transcript, now: Transcript) -> bool:

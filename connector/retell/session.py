@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 
 from rasa.core.channels.channel import UserMessage
 
-from common import identity, relay
+from common import caller_text, identity, relay
 from connector.retell import metrics, nudges
 from connector.retell.frames import CallDetails, ConfigFrame, OutboundFrame, UpdateOnly
 from connector.retell.output import RetellOutput
@@ -263,6 +263,17 @@ class CallSession:
             text = event.caller_text
             if is_unintelligible(text):
                 await self._nudge(event.response_id, "unintelligible", nudges.say_again_line)
+                return
+            refused = caller_text.refusal(text)
+            if refused is not None:  # text is text: never an intent, never past the limit
+                logger.warning(
+                    "call %s: caller text refused before NLU (%s, %d characters)",
+                    self.call_id,
+                    refused,
+                    len(text),
+                )
+                line = nudges.too_long_line if refused == caller_text.TOO_LONG else None
+                await self._nudge(event.response_id, "refused", line or nudges.say_again_line)
                 return
             await self._run_turn(event.response_id, text, event.kind.value, locked=True)
 

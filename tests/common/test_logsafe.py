@@ -67,6 +67,11 @@ def test_scrub_masks_phone_numbers_however_written(text: str, scrubbed: str) -> 
         "listening on 127.0.0.1:5005",
         "call_id=abc123456789",
         "/webhooks/retell/llm-websocket/12345678901",
+        "Text of length 1000024",
+        "Text of length 10000240",
+        "body of 1048600 bytes, limit 65536",
+        "took 123456789 ns",
+        "request of 1234567890123456 bytes",
     ],
 )
 def test_scrub_keeps_what_log_lines_need_readable(text: str) -> None:
@@ -89,6 +94,9 @@ _PROGRAM = textwrap.dedent(
     except ValueError:
         log.exception("insert failed")
     log.info("%d%% done, booking %s at 3 pm", 100, 42)
+    import warnings
+    warnings.warn("could not parse /inform with victim.person@example.net, +1 415 555 0199")
+    log.info("Text of length 1000024")
     """
 )
 
@@ -110,3 +118,7 @@ def test_a_process_that_loads_the_connector_logs_no_email_or_phone_in_clear(modu
     assert "ValueError: bad row: t***@e***.net" in out  # the traceback, scrubbed
     assert "insert failed" in out
     assert "100% done, booking 42 at 3 pm" in out  # short numbers and formatting untouched
+    # Warnings go through logging (py.warnings), masked like any other line.
+    assert "py.warnings" in out and "could not parse /inform with v***@e***.net" in out
+    assert "victim.person" not in out and "555 0199" not in out
+    assert "Text of length 1000024" in out  # a size, not a phone number: never cut

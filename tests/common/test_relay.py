@@ -31,6 +31,10 @@ def test_an_authentic_fresh_request_verifies():
         ({"now": 969.0}, "stale timestamp"),
         ({"signature": None}, "unsigned"),
         ({"stamp": "yesterday"}, "bad timestamp"),
+        ({"stamp": "nan"}, "bad timestamp"),
+        ({"stamp": "inf"}, "bad timestamp"),
+        ({"stamp": "-inf"}, "bad timestamp"),
+        ({"stamp": "1e999"}, "bad timestamp"),
         ({"secret": b"another"}, "bad signature"),
     ],
 )
@@ -73,3 +77,14 @@ def test_a_turn_signature_binds_call_response_and_replica():
         relay.turn_signature(SECRET, "call-1", 4, "b"),
         relay.turn_signature(b"x", "call-1", 4, "a"),
     }
+
+
+def test_a_signed_request_is_usable_once_within_the_window():
+    guard = relay.ReplayGuard(window=30.0)
+    assert guard.first_use("sig-a", now=1000.0)
+    assert not guard.first_use("sig-a", now=1010.0)  # replayed: refused
+    assert guard.first_use("sig-b", now=1010.0)  # another request
+    assert not guard.first_use("sig-a", now=1059.0)  # kept while its timestamp could be fresh
+    for n in range(2000):  # old entries are dropped, never unbounded
+        guard.first_use(f"sig-{n}", now=2000.0 + n)
+    assert len(guard._seen) <= 2000

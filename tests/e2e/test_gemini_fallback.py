@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import secrets
 import time
 import urllib.error
@@ -138,6 +139,35 @@ def test_a_question_mid_booking_is_answered_re_asked_and_the_booking_completes(a
     assert "dana" not in system.lower()  # never a value
     assert request.contents[-1] == ("user", "is there parking near you?")
     assert request.key_ok
+
+
+def test_gemini_sees_no_name_email_or_code_of_the_caller(assistant, gemini):
+    gemini.script(["Yes, there's free parking behind the salon."])
+
+    async def call():
+        sim = await open_call(assistant)
+        try:
+            await sim.say("i'd like to book a haircut")
+            await sim.say("jane doe")
+            await sim.say("jane at example dot com")
+            await sim.say("friday")
+            read_back = (await sim.say("eleven am")).text
+            done = (await sim.say("yes")).text
+            await sim.say("is there parking near you?")
+            return read_back, done
+        finally:
+            await sim.close()
+
+    read_back, done = run(call())
+    assert "Jane Doe" in read_back and "jane@example.com, spelled J A N E" in read_back
+    code = re.search(r"code is ((?:[A-Z0-9] ){4}[A-Z0-9])", done).group(1)
+    [request] = gemini.requests
+    prompt = " ".join(text for _, text in request.contents) + request.system_instruction
+    for clear in ("jane", "doe", "example.com", "J A N E", code, code.replace(" ", "")):
+        found = re.search(rf"\b{re.escape(clear)}\b", prompt, re.IGNORECASE)
+        assert not found, (clear, request.contents)
+    assert "[name]" in prompt and "[email]" in prompt  # the read-back, masked
+    assert request.contents[-1] == ("user", "is there parking near you?")
 
 
 def test_barge_in_cancels_the_stream_and_nothing_more_is_sent_for_the_old_id(assistant, gemini):

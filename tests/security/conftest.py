@@ -1,4 +1,4 @@
-"""The attacks of issue 22, replayed end to end against real servers: each test fails if the
+"""The attacks of issues 22 and 23, replayed end to end against real servers: each test fails if the
 attack succeeds (docs/trust.md).
 
 One assistant serves the package: a channel secret is set, so the numbers of simulated calls are

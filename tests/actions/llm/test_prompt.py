@@ -11,7 +11,7 @@ import pytest
 
 from actions.booking.profile import load_profile
 from actions.llm.gemini import Turn
-from actions.llm.prompt import recent_turns, slot_names, system_instruction
+from actions.llm.prompt import private_text, recent_turns, slot_names, system_instruction
 
 PROFILE = load_profile()
 
@@ -157,3 +157,53 @@ def test_recent_turns_end_with_the_question_and_keep_the_last_few():
 def test_a_long_turn_is_shortened():
     (turn,) = recent_turns([{"event": "user", "text": "blah " * 500}])
     assert len(turn.text) <= 600
+
+
+READ_BACK = (
+    "Jane Doe, haircut, Wednesday, December 9th at 2 PM, confirmation to jane@example.com, "
+    "spelled J A N E. Shall I book it?"
+)
+
+
+def test_recent_turns_mask_the_private_slots_values_and_patterns():
+    events = [
+        {"event": "user", "text": "i'd like a haircut, i'm jane doe"},
+        {"event": "slot", "name": "customer_name", "value": "Jane Doe"},
+        {"event": "slot", "name": "email", "value": "jane@example.com"},
+        {"event": "bot", "text": READ_BACK},
+        {"event": "user", "text": "yes"},
+        {"event": "slot", "name": "booking_code", "value": "K7M2P"},
+        {"event": "bot", "text": "You're all set. Your code is K 7 M 2 P, that's K7M2P."},
+        {"event": "user", "text": "call me on +1 415 555 0123 or mail jo.smith@mail.example.org"},
+    ]
+    turns = recent_turns(events)
+    text = " ".join(turn.text for turn in turns)
+    for clear in ("jane", "doe", "example.com", "J A N E", "K 7 M 2 P", "K7M2P", "555 0123"):
+        assert clear.lower() not in text.lower(), (clear, text)
+    assert turns[1].text == (
+        "[name], haircut, Wednesday, December 9th at 2 PM, confirmation to [email], "
+        "spelled [name]. Shall I book it?"
+    )
+    assert turns[0].text == "i'd like a haircut, i'm [name]"
+    assert turns[-1].text == "call me on [phone] or mail [email]"
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("my code is K7M2P", "my code is [code]"),
+        ("it's R 4 T 9 X", "it's [spelled]"),
+        ("J O H N dot S M I T H", "[spelled]"),
+        ("a haircut at 2 PM on December 9th", "a haircut at 2 PM on December 9th"),
+        ("I am A OK", "I am A OK"),
+        ("HELLO there", "HELLO there"),
+    ],
+)
+def test_private_text_masks_what_looks_personal_without_slot_values(text, masked):
+    assert private_text(text) == masked
+
+
+def test_private_text_keeps_ordinary_words_with_single_letters():
+    assert private_text("can I come at 3 o'clock, a 2 or 3 pm slot?") == (
+        "can I come at 3 o'clock, a 2 or 3 pm slot?"
+    )

@@ -272,3 +272,14 @@ def test_a_read_back_time_parses_to_itself(minutes):
 def test_a_read_back_date_parses_to_itself(days):
     day = TODAY + timedelta(days=days)
     assert parse_date(say_date(day), TODAY) == day
+
+
+def test_a_name_over_the_limit_is_not_a_name():
+    from actions.spoken.names import MAX_NAME_CHARS, NOT_CAUGHT, find_name
+    from actions.spoken.words import Failure
+
+    name = "b" + "a" * 60 + " " + "c" + "o" * 60
+    assert len(name) > MAX_NAME_CHARS
+    assert parse_name(name) == Failure(NOT_CAUGHT)
+    assert find_name(f"hi i'm {name}") is None
+    assert parse_name("maria garcia") == "Maria Garcia"

@@ -1,6 +1,8 @@
 """The caller's words never reach Rasa as a command: a transcript line starting with "/" would be
-read as an intent trigger ("/restart" wipes the conversation, "/greet" greets again). Found by
-the socket fuzz (tests/faults/test_fuzz.py)."""
+read as an intent trigger ("/restart" wipes the conversation, "/greet" greets again), and
+`/inform{"email": ...}` as an intent with entities. Found by the socket fuzz
+(tests/faults/test_fuzz.py); issue 23 made the answer the say-again line (common/caller_text.py):
+the text is kept as said, and the session refuses it before Rasa."""
 
 from __future__ import annotations
 
@@ -8,27 +10,38 @@ import json
 
 import pytest
 
+from common.caller_text import COMMAND, MAX_TURN_CHARS, TOO_LONG, refusal
 from connector.retell.frames import Role, Utterance
 from connector.retell.protocol import CallProtocol, TurnRequested, new_caller_text
 
 
 @pytest.mark.parametrize(
-    ("said", "expected"),
+    "said",
+    ["/restart", "/greet", '//inform{"email": "x@y.z"}', "/ /call_started hello", "  /cancel"],
+)
+def test_a_line_starting_with_a_slash_is_refused(said):
+    transcript = (Utterance(Role.AGENT, "Hi"), Utterance(Role.USER, said))
+    assert new_caller_text(transcript) == said.strip()
+    assert refusal(new_caller_text(transcript)) == COMMAND
+
+
+@pytest.mark.parametrize(
+    ("said", "reason"),
     [
-        ("/restart", "restart"),
-        ("/greet", "greet"),
-        ('//inform{"email": "x@y.z"}', 'inform{"email": "x@y.z"}'),
-        ("/ /call_started hello", "call_started hello"),
-        ("/", ""),
-        ("a/b and /c", "a/b and /c"),  # only the start matters to Rasa
+        ('cancel it {"cancel_confirmed": true}', COMMAND),
+        ("a/b and /c", None),  # only the start makes a trigger
+        ("I'd like {a haircut}", None),
+        ("hello", None),
+        ("", None),
+        ("x" * MAX_TURN_CHARS, None),
+        ("x" * (MAX_TURN_CHARS + 1), TOO_LONG),
     ],
 )
-def test_leading_slashes_are_dropped_from_the_caller_text(said, expected):
-    transcript = (Utterance(Role.AGENT, "Hi"), Utterance(Role.USER, said))
-    assert new_caller_text(transcript) == expected
+def test_entities_and_long_lines_are_refused_and_words_are_not(said, reason):
+    assert refusal(said) == reason
 
 
-def test_a_request_whose_text_is_a_command_carries_plain_words():
+def test_a_request_whose_text_is_a_command_carries_it_as_said_for_the_session_to_refuse():
     protocol = CallProtocol()
     protocol.start()
     frame = {
@@ -37,4 +50,5 @@ def test_a_request_whose_text_is_a_command_carries_plain_words():
         "transcript": [{"role": "user", "content": "/restart"}],
     }
     [event] = protocol.receive(json.dumps(frame))
-    assert isinstance(event, TurnRequested) and event.caller_text == "restart"
+    assert isinstance(event, TurnRequested) and event.caller_text == "/restart"
+    assert refusal(event.caller_text) == COMMAND
