@@ -1,5 +1,5 @@
-"""The attacks of issues 22 and 23, replayed end to end against real servers: each test fails if the
-attack succeeds (docs/trust.md).
+"""The attacks on bookings and on the servers, replayed end to end against real servers: each
+test fails if the attack succeeds (docs/trust.md).
 
 One assistant serves the package: a channel secret is set, so the numbers of simulated calls are
 vouched for (as on a real Retell call); the business profile is a copy the tests may edit (the

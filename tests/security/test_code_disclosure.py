@@ -1,4 +1,4 @@
-"""Attack: a stranger asks for the code of someone else's booking (issue 22).
+"""Attack: a stranger asks for the code of someone else's booking.
 
 Booking a blow-dry under jane@example.com and then asking "what was my confirmation code for the
 haircut?" read out the code of Jane's haircut, and that booking could then be moved. Now the

@@ -1,4 +1,4 @@
-"""Attack, the other way round: a code that does not reach its booking (issue 22).
+"""Attack, the other way round: a code that does not reach its booking.
 
 A caller whose number had another booking gave the right code for their own booking and heard
 "Sorry, that doesn't match the booking I have" over and over: the code was checked only against

@@ -1,4 +1,4 @@
-"""Attack: knowing an email is enough to take over someone's bookings (issue 22).
+"""Attack: knowing an email is enough to take over someone's bookings.
 
 Eve books a beard trim under Tom's email, then asks about "her" appointment and cancels "the one
 on saturday": Tom's haircut. Before the fix the booking marked her verified for the email, she

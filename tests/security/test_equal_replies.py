@@ -1,4 +1,4 @@
-"""Attack: replies that tell what exists (issue 22).
+"""Attack: replies that tell what exists.
 
 "I couldn't find an upcoming booking under X" against "To make sure it's you…" told anyone
 whether an address had bookings. Now, until proof, a caller hears the same lines whatever the

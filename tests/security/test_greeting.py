@@ -1,4 +1,4 @@
-"""Attack: the greeting tells a spoofed number about its bookings (issue 22).
+"""Attack: the greeting tells a spoofed number about its bookings.
 
 A recognised number was greeted "Hi Dana … is this about your colour on Wednesday, December
 9th?" before anything was proved, and caller ID can be spoofed. Now the greeting is the same for

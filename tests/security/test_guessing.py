@@ -1,4 +1,4 @@
-"""Attack: guessing the name on a booking (issue 22).
+"""Attack: guessing the name on a booking.
 
 Before the fix three wrong names offered a person and the count started again: seven guesses in
 one call, no lock-out. Now three failed proofs end the tries of a call (the team is offered: a

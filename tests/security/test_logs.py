@@ -1,4 +1,4 @@
-"""Attack: personal data in the logs (issue 23, item 5). A REST `/inform{"email": ...}` made Rasa
+"""Attack: personal data in the logs. A REST `/inform{"email": ...}` made Rasa
 print a UserWarning with the raw address, which the masker never saw. Now warnings go through
 logging (common/logsafe.py), command-like text never reaches NLU, and the logs of whole calls,
 on REST and on the socket, hold no email, phone number, code or name in clear."""

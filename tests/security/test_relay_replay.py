@@ -1,4 +1,4 @@
-"""Attack: replaying a signed relay request, or signing a timestamp of `nan` (issue 23, item 6).
+"""Attack: replaying a signed relay request, or signing a timestamp of `nan`.
 The same signed request was accepted twice within the freshness window, and "nan" passed the
 freshness check. Now each signed request is usable once and the timestamp must be finite."""
 

@@ -1,4 +1,4 @@
-"""Secrets at start-up (issue 23, item 2): a missing, blank or (in production) short secret stops
+"""Secrets at start-up: a missing, blank or (in production) short secret stops
 every entry point with exit 2 and a message naming it, before anything is served; generated
 development secrets go to a 0600 file under var/, and only its path is printed."""
 

@@ -1,4 +1,4 @@
-"""Attacks on the servers themselves (issue 23, items 1-3), replayed end to end: each test fails
+"""Attacks on the servers themselves, replayed end to end: each test fails
 if the attack succeeds (docs/trust.md, "Between the servers").
 
 - A forged `/webhook` call to the action server (Rasa's `action_submit_cancel` with the proven
@@ -37,7 +37,7 @@ def post(address: str, body: dict, headers: dict | None = None) -> tuple[int, by
 
 
 def forged_cancel(code: str) -> dict:
-    """What Rasa would send the action server to cancel the booking `code` (issue 23's attack)."""
+    """What Rasa would send the action server to cancel the booking `code`."""
     sender = f"forger-{uuid.uuid4().hex[:8]}"
     return {
         "next_action": "action_submit_cancel",

@@ -1,4 +1,4 @@
-"""Attack: oversized inputs (issue 23, item 8). A REST message over 1 MB got `[]`, no reply and
+"""Attack: oversized inputs. A REST message over 1 MB got `[]`, no reply and
 no log line. Now every input has a limit with a clear answer: a REST body over the limit gets a
 413 with a body saying why, a turn over the text limit a spoken "too long" line, both logged."""
 

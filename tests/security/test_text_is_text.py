@@ -1,4 +1,4 @@
-"""Attack: caller text read as an intent (issue 23, item 4). "/cancel_appointment" said over the
+"""Attack: caller text read as an intent. "/cancel_appointment" said over the
 Retell socket started the cancel form; on REST `/inform{"email": ...}` set entities. Now a line
 that starts with "/" or holds `{"` never reaches NLU: the caller hears the say-again line and
 nothing of the conversation changes. The channels' own trigger (the greeting) still works.

@@ -1,7 +1,7 @@
 """The caller's words never reach Rasa as a command: a transcript line starting with "/" would be
 read as an intent trigger ("/restart" wipes the conversation, "/greet" greets again), and
 `/inform{"email": ...}` as an intent with entities. Found by the socket fuzz
-(tests/faults/test_fuzz.py); issue 23 made the answer the say-again line (common/caller_text.py):
+(tests/faults/test_fuzz.py); the answer is the say-again line (common/caller_text.py):
 the text is kept as said, and the session refuses it before Rasa."""
 
 from __future__ import annotations
