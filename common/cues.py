@@ -212,11 +212,41 @@ def asks_then_requests(text: str) -> bool:
     return bool(match and match.start() > 0 and _WH.match(words[: match.start()]))
 
 
+# What a caller says before changing their mind: "no wait", "sorry actually", "no but".
+_LEAD_IN = re.compile(
+    r"^(?:(?:no|nope|nah|wait|actually|sorry|oh|well|but|hold on|hang on|hmm)"
+    r"\b[\s,]*)+"
+)
+_NEGATED = re.compile(r"\b(?:don't|do not|dont|not|no|never|won't|wouldn't)\b")
+_THANKS = re.compile(r"^(?:no|nope|nah)(?: thanks?| thank you| thank you very much| ta)\b")
+# The answers that close a topic; a request after them wins ("no but can i also cancel"). Not a
+# yes: "yes book it" confirms.
+_CLOSING = ("deny", "stop", "goodbye", "thanks")
+
+
+def request_after_lead_in(text: str) -> str | None:
+    """The task a line asks for after "no", "wait" or "actually": "wait no sorry i do want to
+    book after all" → book_appointment, "no but can i also cancel my other one" →
+    cancel_appointment; "no don't book it" → None."""
+    words = plain(text)
+    lead = _LEAD_IN.match(words)
+    if not lead or not lead.group(0).strip():
+        return None
+    rest = words[lead.end() :]
+    if not rest or _NEGATED.search(rest):
+        return None
+    return requested_task(rest) or task_in_words(rest)
+
+
 def choose_intent(text: str, ranking: list[tuple[str, float]]) -> str | None:
     """The classifier's ranking, filtered by the words: the best-ranked intent with evidence.
     A catch-all label gives way to what the words name: a task said as a statement, or a way
     out ("can I talk to someone?", "forget it"). None when the ranking is empty."""
     chosen = next((name for name, _ in ranking if has_evidence(name, text)), None)
+    if chosen in _CLOSING and (task := request_after_lead_in(text)):
+        return task
+    if chosen == "thanks" and _THANKS.match(plain(text)):
+        return "deny"  # "no thanks": nothing else, not a thank-you to answer
     if chosen in TASKS and asks_then_requests(text):
         return "ask_question"
     if chosen in CATCH_ALL:

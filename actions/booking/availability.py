@@ -26,10 +26,13 @@ def _part_of_day(text: str) -> tuple[time, time] | None:
     return None
 
 
-def availability_sentence(profile, text, day, found, duration, now, occupancy) -> str:
-    """What to say about free times (pure; `occupancy` already read)."""
+def availability_sentence(
+    profile, text, day, found, duration, now, occupancy
+) -> tuple[str, list[datetime]]:
+    """What to say about free times, and the starts it names (pure; `occupancy` already read).
+    The starts become the last offer, so "the first one" can pick from them."""
     if found is not None and isinstance(found.value, parsing.Failure):
-        return found.value.reason
+        return found.value.reason, []
     window = _part_of_day(text)
 
     def spoken(starts: list[datetime], on_day: date | None) -> str:
@@ -45,13 +48,13 @@ def availability_sentence(profile, text, day, found, duration, now, occupancy) -
             free = [s for s in free if window[0] <= s.time() < window[1]]
         if free:
             more = f", and {len(free) - 4} more" if len(free) > 4 else ""
-            return f"On {say_date(day)} I have {spoken(free[:4], day)}{more}."
+            return f"On {say_date(day)} I have {spoken(free[:4], day)}{more}.", free[:4]
         start = datetime.combine(day, time(12), tzinfo=profile.tz)
-        nearest = scheduling.nearest_free_starts(profile, start, duration, now, occupancy)
+        nearest = sorted(scheduling.nearest_free_starts(profile, start, duration, now, occupancy))
         lead = closed.message if closed else f"{say_date(day)} is fully booked."
         if not nearest:
-            return f"{lead} I don't have anything free in the next two weeks."
-        return f"{lead} The nearest free times are {spoken(nearest, None)}."
+            return f"{lead} I don't have anything free in the next two weeks.", []
+        return f"{lead} The nearest free times are {spoken(nearest, None)}.", nearest
     nearest = scheduling.nearest_free_starts(profile, now, duration, now, occupancy)
     if window:
         nearest = [
@@ -62,5 +65,5 @@ def availability_sentence(profile, text, day, found, duration, now, occupancy) -
             if window[0] <= s.time() < window[1]
         ][:3]
     if not nearest:
-        return "I don't have anything free in the next two weeks."
-    return f"The next openings are {spoken(nearest, None)}."
+        return "I don't have anything free in the next two weeks.", []
+    return f"The next openings are {spoken(nearest, None)}.", nearest

@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from actions.booking import offers
 from actions.booking.codes import normalise_code
 from actions.spoken import parsing
 from actions.spoken.render import say_date, say_time
@@ -48,18 +49,6 @@ FAILED_PROOFS_SLOT = "failed_proofs"
 # The identification steps, in order; the slots of one attempt at proof.
 STEPS = ("lookup_email", "lookup_day", "lookup_name", PROOF_SLOT)
 FORGET = {PROOF_SLOT: None, "lookup_day": None, "lookup_name": None}
-
-_ORDINAL_CHOICE = {
-    "first": 0,
-    "1st": 0,
-    "second": 1,
-    "2nd": 1,
-    "third": 2,
-    "3rd": 2,
-    "last": -1,
-    "latest": -1,
-    "earliest": 0,
-}
 
 
 @dataclass(frozen=True)
@@ -294,19 +283,10 @@ def choose_turn(text: str, bookings: Sequence[Booking], tz, today: date) -> Verd
     code = spoken_code(text)
     candidates = [b for b in bookings if code and b.code == code]
     words = parsing.normalise(text)
-    ordinal = re.search(
-        r"\b(first|1st|second|2nd|third|3rd|last|latest|earliest)(?: one)?\b"
-        r"(?! of\b)(?!\s+(?:" + "|".join(parsing.MONTHS) + r"))",
-        words,
-    )
-    if (
-        not candidates
-        and ordinal
-        and (ordinal.group(0).endswith("one") or ordinal.group(1) in ("last", "latest", "earliest"))
-    ):
+    index = offers.ordinal_index(text)
+    if not candidates and index is not None:
         # "the first one" picks by order; "the first of december" is a date (below).
         ordered = sorted(bookings, key=lambda b: b.start)
-        index = _ORDINAL_CHOICE[ordinal.group(1)]
         if -len(ordered) <= index < len(ordered):
             candidates = [ordered[index]]
     if not candidates:

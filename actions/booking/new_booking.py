@@ -18,7 +18,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from actions.booking import scheduling
+from actions.booking import offers, scheduling
+from actions.booking.offers import Offer
 from actions.booking.profile import BusinessProfile
 from actions.spoken import parsing
 from actions.spoken.parsing import Failure
@@ -56,6 +57,7 @@ class FormState:
     booking_time: time | None = None
     confirmed: bool | None = None
     change_pending: bool = False
+    offer: Offer | None = None  # the last times or days said to the caller
 
     @classmethod
     def from_slots(cls, slots: Mapping[str, Any]) -> FormState:
@@ -80,6 +82,7 @@ class FormState:
             booking_time=as_time(slots.get("booking_time")),
             confirmed=slots.get(CONFIRM_SLOT),
             change_pending=bool(slots.get(CHANGE_SLOT)),
+            offer=Offer.from_slot(slots.get(offers.OFFER_SLOT)),
         )
 
 
@@ -92,12 +95,16 @@ class Extraction:
     yes_no: bool | None = None
     field_named: str | None = None  # "change the time" → "booking_time"
     time_match: parsing.TimeMatch | None = None  # meridiem resolved once the day is known
+    pick: offers.Pick | None = None  # an answer read against the last offer
 
 
 @dataclass(frozen=True)
 class TurnResult:
     updates: dict[str, Any]  # slot name → value as stored in the tracker (ISO strings)
     say: tuple[str, ...] = ()
+    # A list said (or asked about) in this turn: it becomes the last offer, and the question
+    # that follows is short ("Which of those would you like?").
+    offer: Offer | None = None
 
 
 def service_names(profile: BusinessProfile) -> dict[str, str]:
@@ -120,6 +127,11 @@ def extract(
     today = now.date()
     consumed: list[tuple[int, int]] = []
 
+    chosen = offers.pick(text, state.offer, today, intent)
+    # A pick answers a question about the day or the time; a form starting on a line that
+    # picks from the free times just told ("i'll take the 9:15") books that one.
+    if chosen and (requested in OFFER_ANSWERS or (requested is None and chosen.item)):
+        return _picked(chosen)
     yes_no = parsing.parse_yes_no(text, intent)
     if requested == "customer_name" and not cues.cued_intents(text) and yes_no is None:
         # Slot first: a name-shaped answer to the name question is the name, whatever else
@@ -169,6 +181,23 @@ def extract(
     return Extraction(values, failures, yes_no, field_named, time_match)
 
 
+# The questions a list of times or days answers.
+OFFER_ANSWERS = ("booking_date", "booking_time")
+
+
+def _picked(chosen: offers.Pick) -> Extraction:
+    """An answer to the last offer: the item it names (a time also names its day)."""
+    item = chosen.item
+    if isinstance(item, datetime):
+        hour = item.hour % 12 or 12
+        meridiem = "pm" if item.hour >= 12 else "am"
+        match = parsing.TimeMatch(hour, item.minute, meridiem, (0, 0))
+        return Extraction({"booking_date": item.date()}, time_match=match, pick=chosen)
+    if isinstance(item, date):
+        return Extraction({"booking_date": item}, pick=chosen)
+    return Extraction(pick=chosen)
+
+
 def _without(words: str, spans: list[tuple[int, int]]) -> str:
     for start, end in sorted(spans, reverse=True):
         words = words[:start] + " " + words[end:]
@@ -215,6 +244,17 @@ def say_start(start: datetime, today: date) -> str:
     return f"{say_date(start.date())} at {when}"
 
 
+def _listed(spoken: list[str]) -> str:
+    return spoken[0] if len(spoken) == 1 else ", ".join(spoken[:-1]) + " or " + spoken[-1]
+
+
+def _but(reason: str, alternative: str) -> str:
+    """A refusal and what to do instead, as one sentence: a turn holds at most three."""
+    if not alternative.startswith("I "):
+        alternative = alternative[0].lower() + alternative[1:]
+    return f"{reason.rstrip('.')}, but {alternative}"
+
+
 def _alternatives(
     profile: BusinessProfile,
     start: datetime,
@@ -222,16 +262,77 @@ def _alternatives(
     now: datetime,
     occupancy: Mapping[datetime, int],
     day: date,
-) -> str:
-    options = scheduling.nearest_free_starts(profile, start, duration, now, occupancy, limit=3)
+) -> tuple[str, Offer | None]:
+    """The nearest free starts, said in time order (so "the first one" is the earliest)."""
+    options = sorted(
+        scheduling.nearest_free_starts(profile, start, duration, now, occupancy, limit=3)
+    )
     if not options:
-        return "I don't have anything free in the next two weeks."
+        return "I don't have anything free in the next two weeks.", None
     spoken = [
         say_time(o.timetz().replace(tzinfo=None)) if o.date() == day else say_start(o, now.date())
         for o in options
     ]
-    listed = spoken[0] if len(spoken) == 1 else ", ".join(spoken[:-1]) + " or " + spoken[-1]
-    return f"I can do {listed}."
+    return f"I can do {_listed(spoken)}.", offers.of_times(options)
+
+
+def _full_day(day: date, today: date) -> str:
+    return "We're fully booked today." if day == today else f"{say_date(day)} is fully booked."
+
+
+def _open_days(
+    profile: BusinessProfile,
+    day: date,
+    duration: int,
+    now: datetime,
+    occupancy: Mapping[datetime, int],
+) -> tuple[str, Offer | None]:
+    """The nearest days with a free start for `duration`, for a closed or full day."""
+    found = scheduling.nearest_open_days(profile, day, duration, now, occupancy, limit=2)
+    if not found:
+        return "I don't have anything free in the next two weeks.", None
+    spoken = [say_date(d) for d in found]
+    listed = spoken[0] if len(spoken) == 1 else " and ".join(spoken)
+    noun = "day is" if len(found) == 1 else "days are"
+    return f"The nearest open {noun} {listed}.", offers.of_days(found)
+
+
+def later_or_earlier(
+    profile: BusinessProfile,
+    offer: Offer | None,
+    direction: str,
+    duration: int,
+    now: datetime,
+    occupancy: Mapping[datetime, int],
+) -> tuple[str, Offer | None]:
+    """ "anything later?": the next free starts after the last one offered (or before the
+    first), that day first, then the days after."""
+    times = sorted(i for i in (offer.items if offer else ()) if isinstance(i, datetime))
+    if not times:
+        return "", None
+    edge = times[-1] if direction == "later" else times[0]
+    day = edge.date()
+    same_day = [
+        s.replace(tzinfo=None)
+        for s in scheduling.free_starts(profile, day, duration, now, occupancy)
+    ]
+    if direction == "later":
+        found = [s for s in same_day if s > edge][:3]
+        if not found:
+            after = datetime.combine(day + timedelta(days=1), time(0), tzinfo=profile.tz)
+            found = [
+                s.replace(tzinfo=None)
+                for s in scheduling.nearest_free_starts(profile, after, duration, now, occupancy)
+            ]
+    else:
+        found = [s for s in same_day if s < edge][-3:]
+    if not found:
+        nothing = "later" if direction == "later" else "earlier"
+        return f"I don't have anything {nothing} than that, sorry.", None
+    spoken = [
+        say_time(s.time()) if s.date() == day else say_start(s, now.date()) for s in sorted(found)
+    ]
+    return f"I can also do {_listed(spoken)}.", offers.of_times(sorted(found))
 
 
 def decide(
@@ -259,24 +360,45 @@ def decide(
                 return TurnResult({CONFIRM_SLOT: None, CHANGE_SLOT: True})
             return TurnResult({CONFIRM_SLOT: None}, ("Sorry, should I book it? Yes or no?",))
 
+    if found.pick is not None and found.pick.item is None:
+        slot = state.requested or "booking_time"
+        if found.pick.ask_which:
+            # "yes" to several: the question that follows is "Which of those would you like?"
+            return TurnResult({slot: None}, (), offer=state.offer)
+        line, offer = later_or_earlier(
+            profile,
+            state.offer,
+            found.pick.move or "later",
+            duration_of(profile, state.service),
+            now,
+            occupancy,
+        )
+        return TurnResult({slot: None}, (line,) if line else (), offer=offer)
+
     new = replace(state)
+    offer: Offer | None = None
     for slot in ("service", "customer_name", "email"):
         if slot in values:
             new = replace(new, **{slot: values[slot]})
             updates[slot] = values[slot]
 
     day = values.get("booking_date", new.booking_date)
+    duration = duration_of(profile, new.service)
     if "booking_date" in values:
-        closed = scheduling.day_closed_reason(profile, values["booking_date"])
+        asked = values["booking_date"]
+        closed = scheduling.day_closed_reason(profile, asked)
         horizon = now.date() + timedelta(days=profile.horizon_days)
-        if closed:
-            say.append(closed.message)
-            updates["booking_date"], day = None, None
-        elif values["booking_date"] > horizon:
+        if asked > horizon:
             say.append(f"We only book up to {profile.horizon_days} days ahead.")
             updates["booking_date"], day = None, None
+        elif closed or not scheduling.free_starts(profile, asked, duration, now, occupancy):
+            # A closed or full day is answered with the nearest days that have room.
+            reason = closed.message if closed else _full_day(asked, now.date())
+            days, offer = _open_days(profile, asked, duration, now, occupancy)
+            say.append(_but(reason, days) if offer else f"{reason} {days}")
+            updates["booking_date"], day = None, None
         else:
-            updates["booking_date"] = values["booking_date"].isoformat()
+            updates["booking_date"] = asked.isoformat()
         new = replace(new, booking_date=day)
 
     chosen = new.booking_time
@@ -289,25 +411,29 @@ def decide(
         and (found.time_match is not None or "booking_date" in updates or "service" in updates)
     ):
         start = datetime.combine(day, chosen, tzinfo=profile.tz)
-        duration = duration_of(profile, new.service)
         problem = scheduling.check_start(profile, start, duration, now, occupancy)
         if problem is not None:
-            say.append(problem.message)
-            say.append(_alternatives(profile, start, duration, now, occupancy, day))
+            alternatives, offer = _alternatives(profile, start, duration, now, occupancy, day)
+            say.append(_but(problem.message, alternatives) if offer else problem.message)
             updates["booking_time"] = None
 
+    # "no wait, make it thursday" at the time question answers something else: no apology for
+    # the time, the question comes again.
+    took_other = any(updates.get(slot) is not None for slot in VALUE_SLOTS)
     for slot, reason in found.failures.items():
         if slot not in updates and (slot == state.requested or slot == "booking_date"):
-            say.append(reason)
+            if not (slot == state.requested and took_other):
+                say.append(reason)
             updates[slot] = None
     if state.requested in VALUE_SLOTS and state.requested not in updates:
-        say.append(f"Sorry, I didn't catch {LABELS[state.requested]}.")
+        if not took_other and not say:
+            say.append(f"Sorry, I didn't catch {LABELS[state.requested]}.")
         updates[state.requested] = None
 
     if any(slot in updates for slot in VALUE_SLOTS):
         updates.setdefault(CONFIRM_SLOT, None)
         updates[CHANGE_SLOT] = False
-    return TurnResult(updates, tuple(say))
+    return TurnResult(updates, tuple(say), offer=offer)
 
 
 def read_back(state: FormState, today: date) -> str:

@@ -228,3 +228,33 @@ def nearest_free_starts(
         ]
         following += timedelta(days=1)
     return found
+
+
+def nearest_open_days(
+    profile: BusinessProfile,
+    day: date,
+    duration_minutes: int,
+    now: datetime,
+    occupancy: Mapping[datetime, int],
+    limit: int = 2,
+    search_days: int = 14,
+) -> list[date]:
+    """Up to `limit` days around `day` (before it too, never before today or past the horizon)
+    with a free start for `duration_minutes`: the nearest first, a tie to the later; returned
+    in calendar order."""
+    today = _utc(now, profile.tz).astimezone(profile.tz).date()
+    last = today + timedelta(days=profile.horizon_days)
+    candidates = [
+        day + timedelta(days=offset)
+        for offset in sorted(range(-search_days, search_days + 1), key=lambda o: (abs(o), -o))
+        if offset != 0
+    ]
+    found: list[date] = []
+    for candidate in candidates:
+        if len(found) >= limit:
+            break
+        if today <= candidate <= last and free_starts(
+            profile, candidate, duration_minutes, now, occupancy
+        ):
+            found.append(candidate)
+    return sorted(found)

@@ -19,11 +19,10 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.booking import clock, scheduling, slot_grid
+from actions.booking import clock, offers, scheduling, slot_grid
 from actions.booking.new_booking import (
     CHANGE_SLOT,
     CONFIRM_SLOT,
-    LABELS,
     VALUE_SLOTS,
     FormState,
     decide,
@@ -36,10 +35,16 @@ from actions.booking.profile import BusinessProfile, load_profile
 from actions.dialogue.caller import caller_phone, tool_call
 from actions.dialogue.digressions import (
     FAILURE_SLOT,
+    GIVE_UP_AT,
+    HELLO_AGAIN,
+    OFFER_PERSON_AT,
     SMALL_TALK_INTENTS,
     count_failure,
+    give_up,
     hand_over,
     loop_when_caller_spoke,
+    offered_this_turn,
+    person_offer,
     question_instead_of_value,
     returning_after_digression,
 )
@@ -122,8 +127,11 @@ class ValidateBookingForm(FormValidationAction):
             intent in SMALL_TALK_INTENTS
             and not found.values
             and found.time_match is None
+            and found.pick is None
             and not looks_like_question(text)
         ):
+            if intent == "greet":
+                dispatcher.utter_message(text=HELLO_AGAIN)
             return events + [SlotSet(state.requested, None)] if state.requested else events
         if state.requested in found.failures or (
             state.requested in VALUE_SLOTS and not found.values and found.time_match is None
@@ -140,17 +148,21 @@ class ValidateBookingForm(FormValidationAction):
             occupancy = {}
         result = decide(state, found, profile, now, occupancy)
         say = list(result.say)
-        failed = state.requested in VALUE_SLOTS and result.updates.get(state.requested) is None
-        counter, offer = count_failure(
-            tracker.get_slot(FAILURE_SLOT),
-            state.requested,
-            failed and bool(say),
-            LABELS.get(state.requested or "", "that"),
+        failed = (
+            state.requested in COUNTED
+            and result.updates.get(state.requested) is None
+            and found.pick is None
+            and bool(say)
         )
-        if offer:
-            say.append(offer)
+        counter, tries = count_failure(tracker.get_slot(FAILURE_SLOT), state.requested, failed)
+        if tries >= GIVE_UP_AT and state.requested:
+            logger.info("booking form: %s failed %d times, giving up", state.requested, tries)
+            return events + give_up(FORM, state.requested)
+        if tries == OFFER_PERSON_AT:
+            say.append(person_offer(bool(profile.transfer_number)))
         for line in say:
             dispatcher.utter_message(text=line)
+        events.extend(offer_events(state, result))
         events.extend(SlotSet(slot, value) for slot, value in result.updates.items())
         events.append(SlotSet(FAILURE_SLOT, counter))
         logger.info(
@@ -161,6 +173,25 @@ class ValidateBookingForm(FormValidationAction):
             len(result.say),
         )
         return events
+
+
+# The questions whose misses are counted: every value, and the yes or no of the read-back.
+COUNTED = (*VALUE_SLOTS, CONFIRM_SLOT)
+
+
+def offer_events(state: FormState, result) -> list[EventType]:
+    """The last offer after this turn: a new list replaces it; a new day or service (or a
+    service or day the caller picked) makes it stale."""
+    if result.offer is not None:
+        return [SlotSet(offers.OFFER_SLOT, result.offer.to_slot())]
+    changed = any(
+        slot in result.updates and result.updates[slot] != current
+        for slot, current in (
+            ("booking_date", state.booking_date.isoformat() if state.booking_date else None),
+            ("service", state.service),
+        )
+    )
+    return [SlotSet(offers.OFFER_SLOT, None)] if changed and state.offer else []
 
 
 # The form's fixed questions live here, not in domain.yml, so the call-control code can repeat
@@ -203,6 +234,14 @@ class ActionAskBookingDate(_AskFixed):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        offer = FormState.from_slots(tracker.current_slot_values()).offer
+        if offer is not None and offer.kind == offers.DAYS:
+            if offered_this_turn(tracker.events):
+                dispatcher.utter_message(text=offers.WHICH)
+            else:
+                days = " or ".join(say_date(d) for d in offer.items)  # type: ignore[arg-type]
+                dispatcher.utter_message(text=f"Which day would you like: {days}?")
+            return []
         if (tracker.active_loop or {}).get("name") == "reschedule_form":
             dispatcher.utter_message(text="What day would you like to move it to?")
             return []
@@ -235,7 +274,17 @@ class ActionAskBookingTime(Action):
         if state.booking_date is None:
             dispatcher.utter_message(text="What time would you like?")
             return []
-        question = f"What time would you like on {say_date(state.booking_date)}?"
+        on_day = f"on {say_date(state.booking_date)}"
+        offer = state.offer
+        if offer is not None and offer.kind == offers.TIMES:
+            if offered_this_turn(tracker.events):
+                dispatcher.utter_message(text=offers.WHICH)
+                return []
+            # The list still stands: one question that names it again.
+            dispatcher.utter_message(
+                text=f"Which time would you like: {say_offered(offer, state.booking_date, now)}?"
+            )
+            return []
         try:
             occupancy = await occupancy_for(
                 store_from_env(),
@@ -250,11 +299,24 @@ class ActionAskBookingTime(Action):
         except Exception as error:  # never leave the caller without the question
             logger.error("ask time: calendar unavailable (%s)", type(error).__name__)
             free = []
-        if free:
-            first = ", ".join(say_time(f.timetz().replace(tzinfo=None)) for f in free[:3])
-            question += f" The first free times are {first}."
+        question = f"What time would you like {on_day}?"
+        if not free:
+            dispatcher.utter_message(text=question)
+            return []
+        first = offers.of_times(free[:3])
+        question += f" The first free times are {say_offered(first, state.booking_date, now)}."
         dispatcher.utter_message(text=question)
-        return []
+        return [SlotSet(offers.OFFER_SLOT, first.to_slot())] if first else []
+
+
+def say_offered(offer: offers.Offer | None, day, now: datetime) -> str:
+    """ "9 AM, 9:15 AM or 10:45 AM" (times on `day`), or with their days when they differ."""
+    spoken = [
+        say_time(item.time()) if item.date() == day else say_start(item, now.date())
+        for item in (offer.items if offer else ())
+        if isinstance(item, datetime)
+    ]
+    return spoken[0] if len(spoken) == 1 else ", ".join(spoken[:-1]) + " or " + spoken[-1]
 
 
 class ActionAskBookingConfirmed(Action):
@@ -363,4 +425,5 @@ class ActionSubmitBooking(Action):
             SlotSet("booking_time", None),
             SlotSet(CONFIRM_SLOT, None),
             SlotSet(CHANGE_SLOT, None),
+            SlotSet(offers.OFFER_SLOT, None),
         ]

@@ -14,7 +14,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.booking.profile import load_profile
-from actions.dialogue.digressions import FORM_OF_INTENT, back_to_form, loop_when_caller_spoke
+from actions.dialogue.digressions import (
+    FAILURE_SLOT,
+    FORM_OF_INTENT,
+    GIVE_UP_ACTION,
+    VALUE_LABELS,
+    back_to_form,
+    loop_when_caller_spoke,
+)
 from common import cues
 
 # Slots of a task in progress; "never mind" clears them and keeps the search key, the proof
@@ -31,6 +38,7 @@ TASK_SLOTS = (
     "reschedule_confirmed",
     "cancel_confirmed",
     "failed_value",
+    "last_offer",
 )
 
 
@@ -63,8 +71,22 @@ class ActionRepeat(Action):
         return back_to_form(tracker)
 
 
+TRANSFER_LINE = "Sure, I'll put you through to someone now."
+NO_ONE = "I'm sorry, there's no one I can put you through to right now."
+
+
+def end_the_turn(tracker: Tracker) -> list[EventType]:
+    """After a transfer's line nothing more is said: the form (if any) is left and the
+    assistant listens (the call is being handed over)."""
+    events: list[EventType] = [FollowupAction("action_listen")]
+    if (tracker.active_loop or {}).get("name"):
+        events[:0] = [ActiveLoop(None), SlotSet("requested_slot", None)]
+    return events
+
+
 class ActionTransfer(Action):
-    """ "Let me talk to someone": a short line flagged with the profile's transfer number."""
+    """ "Let me talk to someone": a short line flagged with the profile's transfer number; it
+    ends the turn. Without a number, the assistant says so and goes on."""
 
     def name(self) -> str:
         return "action_transfer"
@@ -75,16 +97,43 @@ class ActionTransfer(Action):
         number = load_profile().transfer_number
         if number:
             dispatcher.utter_message(
-                text="Sure, I'll put you through to someone now.",
-                transfer_number=number,
+                text=TRANSFER_LINE, transfer_number=number, no_interruption_allowed=True
+            )
+            return end_the_turn(tracker)
+        if (tracker.active_loop or {}).get("name"):
+            dispatcher.utter_message(text=NO_ONE)  # the form's question follows
+        else:
+            dispatcher.utter_message(
+                text=f"{NO_ONE} I can help you book, change or cancel an appointment, or answer "
+                "questions."
+            )
+        return back_to_form(tracker)
+
+
+class ActionGiveUp(Action):
+    """The fourth miss on one value (digressions.give_up): a person, or a polite end."""
+
+    def name(self) -> str:
+        return GIVE_UP_ACTION
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        profile = load_profile()
+        label = VALUE_LABELS.get(tracker.get_slot("requested_slot") or "", "that")
+        if profile.transfer_number:
+            dispatcher.utter_message(
+                text=f"Sorry, I couldn't get {label}. I'll put you through to someone now.",
+                transfer_number=profile.transfer_number,
                 no_interruption_allowed=True,
             )
-            return []
-        dispatcher.utter_message(
-            text="I'm sorry, there's no one I can put you through to right now. I can help you "
-            "book, change or cancel an appointment, or answer questions."
-        )
-        return back_to_form(tracker)
+        else:
+            dispatcher.utter_message(
+                text=f"Sorry, I couldn't get {label}, so please call us back later. "
+                f"Thanks for calling {profile.name}. Goodbye!",
+                end_call=True,
+            )
+        return [SlotSet(FAILURE_SLOT, None), *end_the_turn(tracker)]
 
 
 class ActionStopTask(Action):
@@ -107,7 +156,8 @@ class ActionStopTask(Action):
         task = cues.task_in_words(text)
         if running is None and task in ("cancel_appointment", "reschedule_appointment"):
             return [FollowupAction(FORM_OF_INTENT[task])]
-        dispatcher.utter_message(text="Okay, I've stopped that.")
+        # Nothing to stop is said as such: "stopped that" after a question would puzzle.
+        dispatcher.utter_message(text="Okay, I've stopped that." if running else "Okay.")
         return [
             ActiveLoop(None),
             SlotSet("requested_slot", None),

@@ -15,6 +15,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ActionExecutionRejected, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.booking.new_booking import LABELS
+from actions.booking.offers import OFFER_SLOT
 from actions.spoken.parsing import looks_like_question
 from common import cues
 
@@ -41,11 +43,28 @@ NEXT_ACTION = {
 # Asked as a question, these have their own answer ("can I talk to someone?"); any other
 # question goes to the fallback: a question is never a goodbye, a stop or a switch.
 QUESTION_ACTIONS = {"ask_availability", "ask_my_booking", "repeat", "human_handoff"}
-# Small talk inside a form: re-ask without a "sorry".
+# Small talk inside a form: re-ask without a "sorry"; a greeting mid-call is acknowledged, never
+# answered with the whole greeting again.
 SMALL_TALK_INTENTS = {"greet", "thanks"}
+HELLO_AGAIN = "Hi, I'm still here."
 ANYTHING_ELSE = "Is there anything else I can help with?"
 FAILURE_SLOT = "failed_value"
-MAX_FAILURES = 3
+# The third miss on one value offers a person; the fourth transfers, or ends the call when the
+# business has no transfer number: a caller is never asked the same thing for ever.
+OFFER_PERSON_AT = 3
+GIVE_UP_AT = 4
+GIVE_UP_ACTION = "action_give_up"
+# What each question asks for, as the apology names it ("Sorry, I couldn't get the time.").
+VALUE_LABELS = {
+    **LABELS,
+    "booking_confirmed": "a yes or a no",
+    "lookup_email": "the email address",
+    "lookup_day": "the day",
+    "lookup_name": "the name on the booking",
+    "proven_booking": "which booking",
+    "reschedule_confirmed": "a yes or a no",
+    "cancel_confirmed": "a yes or a no",
+}
 
 
 def loop_when_caller_spoke(events: list[dict]) -> str | None:
@@ -57,6 +76,17 @@ def loop_when_caller_spoke(events: list[dict]) -> str | None:
         elif seen_user and event.get("event") == "active_loop":
             return event.get("name")
     return None
+
+
+def offered_this_turn(events: list[dict]) -> bool:
+    """Whether a list was said (or asked about) since the caller last spoke: the question that
+    follows it is then short, never the list again."""
+    for event in reversed(events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "slot" and event.get("name") == OFFER_SLOT:
+            return event.get("value") is not None
+    return False
 
 
 def returning_after_digression(events: list[dict], form: str) -> bool:
@@ -127,20 +157,33 @@ def question_instead_of_value(form: str, requested: str | None, text: str) -> li
 
 
 def count_failure(
-    previous: str | None, requested: str | None, failed: bool, label: str
-) -> tuple[str | None, str | None]:
-    """The new value of the failure counter, and a line offering a person after the third miss
-    on the same value (then the count starts again, so the offer is not repeated every turn)."""
+    previous: str | None, requested: str | None, failed: bool
+) -> tuple[str | None, int]:
+    """The failure counter's new value and the tries on `requested` so far (0: no failure;
+    a value given or another question asked starts the count again)."""
     if not failed or not requested:
-        return None, None
+        return None, 0
     slot, _, count = (previous or "").partition(":")
     tries = (int(count) if slot == requested and count.isdigit() else 0) + 1
-    if tries >= MAX_FAILURES:
-        return None, (
-            f"I'm sorry, I'm having trouble with {label}. If you'd like, say "
-            "'talk to a person' and I'll put you through to the team, or let's try once more."
-        )
-    return f"{requested}:{tries}", None
+    return f"{requested}:{tries}", tries
+
+
+def person_offer(can_transfer: bool) -> str:
+    """Said after the third miss on one value, with that turn's reason and its question."""
+    if can_transfer:
+        return "If you'd like, say 'a person' and I'll put you through to the team."
+    return "If we can't get it this time, I'll ask you to call us back."
+
+
+def give_up(form: str, requested: str) -> list[EventType]:
+    """The fourth miss on one value: leave the form; `action_give_up` transfers or ends the
+    call. Nothing is said here: the give-up line is the whole turn."""
+    return [
+        SlotSet(requested, None),
+        SlotSet(FAILURE_SLOT, None),
+        ActionExecutionRejected(form),
+        FollowupAction(GIVE_UP_ACTION),
+    ]
 
 
 def back_to_form(tracker: Tracker) -> list[EventType]:
@@ -149,15 +192,17 @@ def back_to_form(tracker: Tracker) -> list[EventType]:
     return [FollowupAction(form)] if form else []
 
 
-def wrap_up(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+def wrap_up(
+    dispatcher: CollectingDispatcher, tracker: Tracker, closing: str | None = None
+) -> list[EventType]:
     """After an answer: back to the form in progress; outside a form, a question that also asks
     for a task ("how much is a colour, and can I book one Saturday") starts it; otherwise
-    "anything else?"."""
+    `closing`, by default "anything else?"."""
     events = back_to_form(tracker)
     if events:
         return events
     text = (tracker.latest_message or {}).get("text") or ""
     if task := cues.requested_task(text):
         return [FollowupAction(FORM_OF_INTENT[task])]
-    dispatcher.utter_message(text=ANYTHING_ELSE)
+    dispatcher.utter_message(text=closing or ANYTHING_ELSE)
     return []

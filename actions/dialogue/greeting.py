@@ -20,6 +20,7 @@ from rasa_sdk.types import DomainDict
 from actions.booking import clock
 from actions.booking.profile import load_profile
 from actions.dialogue.caller import caller_phone
+from actions.dialogue.digressions import HELLO_AGAIN
 from actions.dialogue.manage_forms import upcoming_by_phone
 
 logger = logging.getLogger(__name__)
@@ -60,6 +61,19 @@ def greeting_line(business: str, first_name: str | None = None) -> str:
     return f"Hi {first_name}, thanks for calling {business}. How can I help you today?"
 
 
+def greeted_already(events: list[dict]) -> bool:
+    """Whether the assistant has spoken in this session before the caller's latest line."""
+    seen_user = False
+    for event in reversed(events):
+        if event.get("event") == "session_started":
+            return False
+        if event.get("event") == "user":
+            seen_user = True
+        elif seen_user and event.get("event") == "bot":
+            return True
+    return False
+
+
 class ActionGreet(Action):
     def name(self) -> str:
         return "action_greet"
@@ -67,6 +81,9 @@ class ActionGreet(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        if greeted_already(tracker.events):
+            dispatcher.utter_message(text=f"{HELLO_AGAIN} How can I help?")
+            return []
         profile = load_profile()
         try:
             mode = greet_mode()

@@ -28,15 +28,26 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.booking import caller_bookings as cb
-from actions.booking import clock
-from actions.booking.new_booking import FormState, decide, extract, service_names
+from actions.booking import clock, offers
+from actions.booking.new_booking import (
+    OFFER_ANSWERS,
+    FormState,
+    decide,
+    extract,
+    service_names,
+)
 from actions.booking.profile import load_profile
-from actions.dialogue.booking_form import occupancy_for
+from actions.dialogue.booking_form import occupancy_for, offer_events
 from actions.dialogue.caller import caller_phone
 from actions.dialogue.digressions import (
     FAILURE_SLOT,
+    GIVE_UP_AT,
+    OFFER_PERSON_AT,
+    VALUE_LABELS,
     count_failure,
+    give_up,
     hand_over,
+    person_offer,
     question_instead_of_value,
     returning_after_digression,
 )
@@ -47,14 +58,6 @@ from actions.storage.bookings import CONFIRMED, Booking, store_from_env
 logger = logging.getLogger(__name__)
 
 OFFER_TEAM_ACTION = "action_offer_team"
-LABELS = {
-    "lookup_email": "the email address",
-    "lookup_day": "the day",
-    "lookup_name": "the name on the booking",
-    cb.PROOF_SLOT: "which booking",
-    "booking_date": "the day",
-    "booking_time": "the time",
-}
 # A new task, or a switch to another booking, forgets the old one's choices.
 TASK_VALUES = ("booking_date", "booking_time", "reschedule_confirmed", "cancel_confirmed")
 
@@ -262,19 +265,31 @@ class _ManageValidation(FormValidationAction, ABC):
                 await record_failures(verdict.record, now)
                 logger.info("%s: failed proof %d in this call", self.form, failed_proofs)
         elif own_step:
-            value_failed = requested in LABELS and slots.get(requested) is None and bool(say)
+            # An answer to the last offer ("anything later?", "yes" to several) is no miss.
+            picked = requested in OFFER_ANSWERS and offers.pick(
+                text, offers.Offer.from_slot(slots.get(offers.OFFER_SLOT)), today, intent
+            )
+            value_failed = (
+                requested in VALUE_LABELS
+                and slots.get(requested) is None
+                and bool(say)
+                and not picked
+            )
         if requested is not None and requested in self.domain_slots(domain):
             updates.setdefault(requested, slots.get(requested))
 
+        if failed_proofs >= cb.CALL_LIMIT and verdict is not None and verdict.failed_proof:
+            for line in say:
+                dispatcher.utter_message(text=line)
+            return self._offer_team(updates, failed_proofs)
+        counter, tries = count_failure(slots.get(FAILURE_SLOT), requested, value_failed)
+        if tries >= GIVE_UP_AT and requested:
+            logger.info("%s: %s failed %d times, giving up", self.form, requested, tries)
+            return give_up(self.form, requested)
+        if tries == OFFER_PERSON_AT:
+            say.append(person_offer(bool(profile.transfer_number)))
         for line in say:
             dispatcher.utter_message(text=line)
-        if failed_proofs >= cb.CALL_LIMIT and verdict is not None and verdict.failed_proof:
-            return self._offer_team(updates, failed_proofs)
-        counter, offer = count_failure(
-            slots.get(FAILURE_SLOT), requested, value_failed, LABELS.get(requested or "", "that")
-        )
-        if offer:
-            dispatcher.utter_message(text=offer)
         next_slot = self.next_slot(slots, phone is not None)
         logger.info(
             "%s: requested=%s next=%s intent=%s set=%s",
@@ -435,4 +450,6 @@ class ValidateRescheduleForm(_ManageValidation):
         updates = {k: v for k, v in result.updates.items() if k in ("booking_date", "booking_time")}
         if updates:
             updates["reschedule_confirmed"] = None
+        for event in offer_events(state, result):
+            updates[event["name"]] = event["value"]
         return updates, list(result.say)

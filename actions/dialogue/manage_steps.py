@@ -257,8 +257,8 @@ class ActionOfferTeam(Action):
             )
         else:
             dispatcher.utter_message(
-                text=f"{NO_MORE_TRIES}, and there's no one I can put you through to right now. "
-                f"Please call again later. Thanks for calling {profile.name}. Goodbye!",
+                text=f"{NO_MORE_TRIES}, and there's no one I can put you through to right now, "
+                f"so please call again later. Thanks for calling {profile.name}, goodbye!",
                 end_call=True,
             )
         return [

@@ -88,12 +88,35 @@ _YES = re.compile(
 _NO = re.compile(r"^(?:no|nope|nah|naw|not|wrong|incorrect|negative|cancel that)\b")
 
 
+# Words without which a classifier's yes or no is not believed: "purple" labelled `affirm`
+# must not book anything.
+_AGREEING_WORD = re.compile(
+    r"\b(?:yes|yeah|yep|yup|ya|yah|sure|ok|okay|alright|right|correct|good|great|fine|"
+    r"perfect|lovely|please|go|do|book|absolutely|definitely|certainly|course|exactly|works|"
+    r"agreed|affirmative|true|indeed|aye|totally|cool|awesome|brilliant|excellent|wonderful|"
+    r"whatever)\b"
+)
+_REFUSING_WORD = re.compile(
+    r"\b(?:no|nope|nah|naw|not|don't|dont|never|wrong|incorrect|negative|nothing|cancel|"
+    r"stop|isn't|wasn't|won't|nay)\b"
+)
+
+
 def parse_yes_no(text: str, intent: str | None = None) -> bool | None:
-    """True for yes, False for no, None when the answer is neither (or both)."""
-    if intent == "affirm":
+    """True for yes, False for no, None when the answer is neither (or both). The classifier's
+    `affirm` or `deny` counts when the line holds a word of that kind the patterns missed."""
+    answer = _yes_no_in_words(text)
+    if answer is not None:
+        return answer
+    words = normalise((text or "").lower().replace("’", "'"))
+    if intent == "affirm" and _AGREEING_WORD.search(words):
         return True
-    if intent == "deny":
+    if intent == "deny" and _REFUSING_WORD.search(words):
         return False
+    return None
+
+
+def _yes_no_in_words(text: str) -> bool | None:
     raw = re.sub(r"[,.!?;]+", " ", (text or "").lower().replace("’", "'"))
     words = normalise(_AGREEING_NOISES.sub("yes", raw))
     words = _LEAD_IN.sub("", words)

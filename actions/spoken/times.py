@@ -243,8 +243,8 @@ def resolve_time(
         return afternoon
     if is_open(morning) and not is_open(afternoon):
         return morning
-    # Neither or both: people mean daytime; 1-7 without "am" is the afternoon.
-    return afternoon if 1 <= hour <= 7 else morning
+    # Neither or both: people mean daytime; 1-7 and 12 without "am" are the afternoon.
+    return afternoon if 1 <= hour <= 7 or hour == 12 else morning
 
 
 def parse_time(

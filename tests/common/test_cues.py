@@ -119,3 +119,33 @@ def test_a_long_line_is_read_up_to_the_limit():
     line = "never mind " + "blah " * 10_000
     assert len(cues.plain(line)) <= cues.MAX_CHARS
     assert cues.holds_cue("stop", line)
+
+
+@pytest.mark.parametrize(
+    ("text", "task"),
+    [
+        ("wait no sorry I do want to book after all", "book_appointment"),
+        ("no but can I also cancel my other one", "cancel_appointment"),
+        ("no actually could i move my appointment to friday", "reschedule_appointment"),
+        ("nope, hang on, i'd like to book a trim", "book_appointment"),
+        ("no thanks", None),
+        ("no don't book it", None),
+        ("no i don't want to cancel", None),
+        ("nothing else", None),
+        ("no", None),
+        ("book it", None),  # no lead-in: the classifier's label stands
+    ],
+)
+def test_a_request_after_no_or_wait_wins(text, task):
+    assert cues.request_after_lead_in(text) == task
+    if task:
+        assert cues.choose_intent(text, [("deny", 0.9), ("stop", 0.05)]) == task
+
+
+@pytest.mark.parametrize("text", ["no thanks", "no thank you", "nope thanks"])
+def test_no_thanks_is_a_no(text):
+    assert cues.choose_intent(text, [("thanks", 0.8), ("deny", 0.2)]) == "deny"
+
+
+def test_yes_book_it_stays_a_yes():
+    assert cues.choose_intent("yes book it", [("affirm", 0.9)]) == "affirm"

@@ -144,6 +144,29 @@ def test_a_slow_action_gets_the_holding_line_then_its_answer_under_the_same_id(a
     assert rest and rest != "One moment, please.", answer.chunks  # the real answer followed
 
 
+def test_without_a_transfer_number_the_fourth_miss_ends_the_call(assistant):
+    async def call():
+        sim = await open_call(assistant)
+        try:
+            await sim.greeting()
+            await sim.say("i'd like to book a haircut")
+            await sim.say("mo reyes")
+            return [await sim.say("purple") for _ in range(4)]
+        finally:
+            await sim.close()
+
+    heard = run(call())
+    assert [a.text.startswith("Sorry, I didn't catch an email address.") for a in heard[:3]] == [
+        True,
+        True,
+        True,
+    ]
+    assert "call us back" in heard[2].text and "a person" not in heard[2].text
+    assert heard[3].text.startswith("Sorry, I couldn't get the email address, so please call")
+    assert heard[3].flags.get("end_call") is True
+    assert "transfer_number" not in heard[3].flags
+
+
 def test_without_a_transfer_number_the_assistant_says_so(assistant):
     async def call():
         sim = await open_call(assistant)

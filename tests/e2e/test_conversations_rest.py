@@ -132,12 +132,19 @@ def test_a_correction_mid_form_replaces_the_value(assistant, caller):
     assert "confirmation to kim.lee@example.com" in said
 
 
-def test_three_bad_values_offer_a_person(assistant, caller):
+def test_three_bad_values_offer_a_person_and_the_fourth_transfers(assistant, caller):
     assistant.say(caller, "i'd like to book a haircut")
     assistant.say(caller, "ann moss")
-    said = [joined(assistant.say(caller, "blah blah")) for _ in range(3)]
-    assert "talk to a person" not in said[0] + said[1]
-    assert "talk to a person" in said[2]
+    said = [joined(assistant.say(caller, "blah blah")) for _ in range(4)]
+    assert "a person" not in said[0] + said[1]
+    assert said[2] == (
+        "Sorry, I didn't catch an email address. If you'd like, say 'a person' and I'll put you "
+        "through to the team. What email address should I send the confirmation to?"
+    )
+    assert said[3] == (
+        "Sorry, I couldn't get the email address. I'll put you through to someone now."
+    )
+    assert assistant.rest_tracker(caller)["active_loop"] == {}
 
 
 def action_server(assistant, action: str, text: str, active_loop: str | None = None) -> dict:

@@ -88,6 +88,44 @@ def test_goodbye_and_transfer_flags_reach_the_frames(assistant):
     assert goodbye.flags == {"end_call": True}
 
 
+def test_a_person_mid_booking_transfers_and_the_form_says_nothing_after(assistant):
+    async def call():
+        sim = await SimulatedCall(url(assistant)).connect()
+        try:
+            await sim.greeting()
+            await sim.say("i'd like to book a haircut")
+            return await sim.say("actually let me talk to a person"), sim.fake.call_id
+        finally:
+            await sim.close()
+
+    transfer, call_id = run(call())
+    assert transfer.text == "Sure, I'll put you through to someone now."
+    assert transfer.flags.get("transfer_number") == "+17185550143"
+    assert assistant.tracker(call_id)["active_loop"] == {}
+
+
+def test_the_fourth_miss_on_one_value_transfers(assistant):
+    async def call():
+        sim = await SimulatedCall(url(assistant)).connect()
+        try:
+            await sim.greeting()
+            await sim.say("i'd like to book a haircut")
+            await sim.say("lou park")
+            await sim.say("lou at example dot com")
+            await sim.say("thursday")
+            return [await sim.say("purple") for _ in range(4)]
+        finally:
+            await sim.close()
+
+    heard = run(call())
+    for answer in heard[:3]:
+        assert answer.text.startswith("Sorry, I didn't catch the time."), answer.text
+        assert "Which time would you like: " in answer.text  # the first ask's list again
+    assert "say 'a person'" in heard[2].text and "a person" not in heard[1].text
+    assert heard[3].text == "Sorry, I couldn't get the time. I'll put you through to someone now."
+    assert heard[3].flags.get("transfer_number") == "+17185550143"
+
+
 def test_pings_are_answered_while_a_slow_turn_runs(assistant):
     """The action server is frozen (SIGSTOP) for 2 s: the turn waits, the pong does not."""
     actions = assistant.processes["actions"]

@@ -78,7 +78,7 @@ def test_without_a_transfer_number_the_third_failed_proof_ends_the_call(assistan
         )
     third = heard[8]
     assert third.text.startswith(NO_MATCH) and TEAM in third.text
-    assert third.text.endswith("Goodbye!") and third.flags.get("end_call") is True
+    assert third.text.endswith("goodbye!") and third.flags.get("end_call") is True
     after = " ".join(r.text for r in heard[9:])
     assert TEAM in heard[9].text and leaks(after, ivy) == [], after
 

@@ -56,7 +56,11 @@ def test_a_date_alone_is_not_taken_as_a_name():
 @pytest.mark.parametrize(
     ("text", "said"),
     [
-        ("sunday", "We're closed on Sundays."),
+        (
+            "sunday",
+            "We're closed on Sundays, but the nearest open days are Saturday, December 5th and "
+            "Tuesday, December 8th.",
+        ),
         ("december 25th", "closed"),
         ("march 30th", "We only book up to 60 days ahead."),
         ("february 30th", "February doesn't have a 30th."),
@@ -72,7 +76,9 @@ def test_a_time_outside_hours_is_refused_with_alternatives():
     state = FormState(requested="booking_time", service="Haircut", booking_date=date(2026, 12, 2))
     result = turn(state, "at 8 pm")
     assert result.updates["booking_time"] is None
-    assert result.say[1].startswith("I can do ")
+    # One sentence: the reason, then what can be done instead; the offer is kept for a pick.
+    assert result.say == ("We close at 6 PM on Wednesdays, but I can do 4:45 PM, 5 PM or 5:15 PM.",)
+    assert result.offer is not None and len(result.offer.items) == 3
 
 
 def test_a_taken_time_is_refused_and_the_nearest_free_times_offered():
@@ -81,8 +87,8 @@ def test_a_taken_time_is_refused_and_the_nearest_free_times_offered():
     state = FormState(requested="booking_time", service="Haircut", booking_date=date(2026, 12, 2))
     result = turn(state, "2 pm", occupancy=taken)
     assert result.updates["booking_time"] is None
-    assert "taken" in result.say[0]
-    assert "2 PM" not in result.say[1]
+    assert "taken, but I can do" in result.say[0]
+    assert "2 PM" not in result.say[0].split("but")[1]
 
 
 def test_yes_at_the_read_back_confirms():
@@ -123,3 +129,93 @@ def test_split_words_are_the_address_when_the_form_asks_for_it():
     result = turn(FormState(requested="email"), "a" * 65 + "@example.com")
     assert result.updates["email"] is None
     assert result.say == ("That email address is too long. Could you say it again?",)
+
+
+# ------------------------------------------------------------------ what was just offered
+
+from actions.booking import offers  # noqa: E402
+
+WEDNESDAY = date(2026, 12, 2)
+OFFERED = offers.of_times(
+    [datetime(2026, 12, 2, 13, 30), datetime(2026, 12, 2, 13, 45), datetime(2026, 12, 2, 14)]
+)
+ASKING_TIME = FormState(
+    requested="booking_time", service="Haircut", booking_date=WEDNESDAY, offer=OFFERED
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "chosen"),
+    [
+        ("the earliest one please", "13:30"),
+        ("the first one", "13:30"),
+        ("the last one", "14:00"),
+        ("the 1:45 one", "13:45"),
+        ("one forty five", "13:45"),
+    ],
+)
+def test_a_pick_from_the_offer_sets_the_time_without_a_word_said(text, chosen):
+    result = turn(ASKING_TIME, text)
+    assert result.updates["booking_time"] == chosen
+    assert result.updates["booking_date"] == "2026-12-02"
+    assert result.say == ()
+
+
+def test_yes_to_one_offered_time_takes_it():
+    one = FormState(
+        requested="booking_time",
+        service="Haircut",
+        booking_date=WEDNESDAY,
+        offer=offers.of_times([datetime(2026, 12, 2, 15, 15)]),
+    )
+    result = turn(one, "yes", "affirm")
+    assert result.updates["booking_time"] == "15:15" and result.say == ()
+
+
+def test_yes_to_several_says_nothing_and_keeps_the_offer_for_the_short_question():
+    result = turn(ASKING_TIME, "yeah", "affirm")
+    assert result.updates == {"booking_time": None}
+    assert result.say == () and result.offer == OFFERED
+
+
+def test_anything_later_moves_past_the_last_offered_time():
+    result = turn(ASKING_TIME, "anything later?")
+    assert result.updates == {"booking_time": None}
+    assert result.say == ("I can also do 2:15 PM, 2:30 PM or 2:45 PM.",)
+    assert [i.time() for i in result.offer.items] == [time(14, 15), time(14, 30), time(14, 45)]
+
+
+def test_anything_earlier_moves_before_the_first_offered_time():
+    result = turn(ASKING_TIME, "something earlier")
+    # A haircut takes 45 minutes: 11:45 AM is the last start before the lunch break.
+    assert result.say == ("I can also do 11:15 AM, 11:30 AM or 11:45 AM.",)
+
+
+def test_a_full_day_is_answered_with_the_nearest_open_days():
+    day = datetime(2026, 12, 2, 0, 0, tzinfo=PROFILE.tz)
+    full = {u: 1 for u in unit_starts(day, day.replace(hour=23), PROFILE.slot_minutes)}
+    state = FormState(requested="booking_date", service="Haircut")
+    result = turn(state, "wednesday", occupancy=full)
+    assert result.updates["booking_date"] is None
+    assert result.say == (
+        "Wednesday, December 2nd is fully booked, but the nearest open days are Tuesday, "
+        "December 1st and Thursday, December 3rd.",
+    )
+    assert result.offer == offers.of_days([date(2026, 12, 1), date(2026, 12, 3)])
+
+
+def test_a_new_day_at_the_time_question_is_taken_without_an_apology():
+    result = turn(ASKING_TIME, "no wait, make it thursday", "deny")
+    assert result.updates["booking_date"] == "2026-12-03"
+    assert result.updates["booking_time"] is None
+    assert result.say == ()
+
+
+def test_a_refusal_with_alternatives_is_one_sentence_and_becomes_the_offer():
+    state = FormState(requested="booking_time", service="Haircut", booking_date=WEDNESDAY)
+    result = turn(state, "12:45")
+    assert result.say == (
+        "That's during our lunch break, from 12:30 to 1:30 PM, but I can do 11:45 AM, 1:30 PM or "
+        "1:45 PM.",
+    )
+    assert len(result.offer.items) == 3

@@ -21,6 +21,7 @@ from actions.booking.scheduling import (
     day_closed_reason,
     free_starts,
     nearest_free_starts,
+    nearest_open_days,
 )
 from actions.booking.slot_grid import unit_starts
 from actions.spoken.render import ordinal, say_date, say_duration, say_span, say_time
@@ -598,3 +599,28 @@ def test_say_duration(minutes: int, text: str) -> None:
 )
 def test_say_span(start: time, end: time, text: str) -> None:
     assert say_span(start, end) == text
+
+
+def test_the_nearest_open_days_around_a_closed_or_full_one():
+    sunday = date(2026, 12, 13)
+    # Saturday is one day off, Tuesday two (Monday is closed); a tie goes to the later day.
+    assert nearest_open_days(SALON, sunday, HAIRCUT, NOW, {}) == [
+        date(2026, 12, 12),
+        date(2026, 12, 15),
+    ]
+    christmas = date(2026, 12, 25)
+    # Closed the 24th to the 28th: the two days before, not the 29th, four days after.
+    assert nearest_open_days(SALON, christmas, HAIRCUT, NOW, {}) == [
+        date(2026, 12, 22),
+        date(2026, 12, 23),
+    ]
+    # Never before today: around today the days after it.
+    assert nearest_open_days(SALON, date(2026, 12, 7), HAIRCUT, NOW, {}, limit=3) == [
+        date(2026, 12, 8),
+        date(2026, 12, 9),
+        date(2026, 12, 10),
+    ]
+    saturday = date(2026, 12, 12)
+    day = datetime.combine(saturday, time(0), tzinfo=TZ)
+    full = {u: 1 for u in unit_starts(day, day + timedelta(days=1), SALON.slot_minutes)}
+    assert saturday not in nearest_open_days(SALON, date(2026, 12, 11), HAIRCUT, NOW, full)

@@ -12,6 +12,7 @@ from actions.booking.new_booking import FormState, extract
 from actions.booking.profile import load_profile
 from actions.dialogue.digressions import (
     count_failure,
+    give_up,
     hand_over,
     question_instead_of_value,
     returning_after_digression,
@@ -172,11 +173,17 @@ def test_the_form_coming_back_after_an_answer_does_not_read_the_message_again():
     assert returning_after_digression(after[1:], FORM) is False
 
 
-def test_three_misses_on_one_value_offer_a_person_once():
-    counter, offer = None, None
-    for _ in range(2):
-        counter, offer = count_failure(counter, "email", True, "the email address")
-        assert offer is None
-    counter, offer = count_failure(counter, "email", True, "the email address")
-    assert "talk to a person" in offer and counter is None
-    assert count_failure("email:2", "customer_name", True, "your name") == ("customer_name:1", None)
+def test_misses_are_counted_per_value_and_start_again_on_another():
+    counter, tries = None, 0
+    for expected in (1, 2, 3, 4):
+        counter, tries = count_failure(counter, "email", True)
+        assert tries == expected and counter == f"email:{expected}"
+    assert count_failure("email:2", "customer_name", True) == ("customer_name:1", 1)
+    assert count_failure("email:2", "email", False) == (None, 0)
+
+
+def test_the_fourth_miss_leaves_the_form_for_the_give_up_action():
+    events = give_up("booking_form", "booking_time")
+    assert events[0] == SlotSet("booking_time", None)
+    assert ActionExecutionRejected("booking_form") in events
+    assert events[-1] == FollowupAction("action_give_up")

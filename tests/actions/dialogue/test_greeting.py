@@ -34,3 +34,14 @@ def test_the_lines():
     assert greeting_line("Bella Hair Studio", "Dana") == (
         "Hi Dana, thanks for calling Bella Hair Studio. How can I help you today?"
     )
+
+
+def test_a_greeting_mid_call_is_acknowledged_not_repeated():
+    from actions.dialogue.greeting import greeted_already
+
+    first = [{"event": "session_started"}, {"event": "user", "text": "hi"}]
+    assert not greeted_already(first)
+    later = [*first, {"event": "bot", "text": "Hi, thanks..."}, {"event": "user", "text": "hi"}]
+    assert greeted_already(later)
+    new_session = [*later, {"event": "session_started"}, {"event": "user", "text": "hi"}]
+    assert not greeted_already(new_session)

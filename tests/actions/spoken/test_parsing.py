@@ -173,7 +173,10 @@ def test_values_found_in_one_breath():
         ("nope", None, False),
         ("maybe", None, None),
         ("whatever", "affirm", True),
-        ("whatever", "deny", False),
+        ("whatever", "deny", None),  # the label alone is not believed
+        ("purple", "affirm", None),
+        ("the blue one", "deny", None),
+        ("no", "affirm", False),  # the words win over the label
     ],
 )
 def test_yes_no(text, intent, expected):
