@@ -257,7 +257,7 @@ class ActionAskService(Action):
     ) -> list[EventType]:
         names = [s.name.lower() for s in load_profile().services]
         listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
-        dispatcher.utter_message(text=f"Which service would you like? We offer {listed}.")
+        dispatcher.utter_message(text=f"Which service would you like: {listed}?")
         return []
 
 

@@ -32,7 +32,7 @@ from actions.dialogue.digressions import wrap_up
 from actions.llm.gemini import GeminiError, GeminiSettings, client_for_current_loop
 from actions.llm.prompt import recent_turns, system_instruction
 from actions.llm.relay_client import SUPERSEDED, RelayStream, target_for
-from actions.llm.reply_cleaner import SpokenReply
+from actions.llm.reply_cleaner import SpokenReply, first_sentences
 from common import identity
 
 logger = logging.getLogger(__name__)
@@ -42,6 +42,9 @@ NOT_SURE = (
     "I'm not sure about that one. I can help you book, change or cancel an appointment, "
     "or put you through to the team."
 )
+# A turn holds at most three sentences: the answer leaves room for what follows it, "Is there
+# anything else I can help with?" outside a form, the form's question (at most two) inside.
+ANSWER_SENTENCES = {False: 2, True: 1}
 # Slots that say something about the caller's progress without being a value worth a prompt.
 _BOOKKEEPING = {"requested_slot", "booking_reference", "failed_value", "booking_change_pending"}
 
@@ -72,7 +75,8 @@ class ActionGeminiFallback(Action):
             reply = faq.answer(profile, question, service_names(profile))
             logger.info("fallback: source=faq answered=%s form=%s", reply is not None, form)
             dispatcher.utter_message(
-                text=reply or NOT_SURE, fallback_outcome="faq" if reply else "not_sure"
+                text=first_sentences(reply or NOT_SURE, ANSWER_SENTENCES[bool(form)]),
+                fallback_outcome="faq" if reply else "not_sure",
             )
             return wrap_up(dispatcher, tracker)
         await self._from_gemini(dispatcher, tracker, profile, question, settings, form)
@@ -92,7 +96,7 @@ class ActionGeminiFallback(Action):
         relayed = RelayStream(target, secret) if target and secret else None
         spoken: list[str] = []  # reached the caller through the relay
         unsent: list[str] = []  # to go out as a normal message
-        reply = SpokenReply()
+        reply = SpokenReply(max_sentences=ANSWER_SENTENCES[bool(form)])
         outcome = "answered"
 
         async def say(piece: str) -> None:
@@ -125,7 +129,7 @@ class ActionGeminiFallback(Action):
             outcome = error.reason
             if not spoken and not unsent:
                 fallback = faq.answer(profile, question, service_names(profile))
-                unsent.append(fallback or NOT_SURE)
+                unsent.append(first_sentences(fallback or NOT_SURE, ANSWER_SENTENCES[bool(form)]))
             else:
                 await say(reply.finish())
                 unsent.append(LOST_THREAD)

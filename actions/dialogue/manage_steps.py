@@ -173,7 +173,7 @@ class ActionSubmitReschedule(Action):
             return list(_TASK_DONE)
         logger.info("reschedule: booking (reference %s) moved", moved.reference[:8])
         dispatcher.utter_message(
-            text=f"Done. Your {moved.service.lower()} is now {say_start(start, now.date())}. "
+            text=f"Done, your {moved.service.lower()} is now {say_start(start, now.date())}. "
             f"Your confirmation code is still {spell_code(moved.code)}.",
             tool_call=tool_call(
                 "reschedule_appointment",

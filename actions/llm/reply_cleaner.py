@@ -171,3 +171,9 @@ def clean(text: str, *, max_sentences: int | None = None, max_chars: int | None 
     """A whole text made speakable, the same way as a stream (uncapped unless asked)."""
     reply = SpokenReply(max_sentences or 10**6, max_chars or 10**9)
     return reply.feed(text) + reply.finish()
+
+
+def first_sentences(text: str, count: int) -> str:
+    """`text` cut after `count` sentences, by the same sentence rules as a streamed reply."""
+    reply = SpokenReply(max_sentences=count)
+    return (reply.feed(text) + reply.finish()).strip()

@@ -100,7 +100,7 @@ def test_a_question_mid_booking_is_answered_and_the_form_re_asks(assistant, call
     assistant.say(caller, "i'd like to book an appointment")
     said = assistant.say(caller, "how much is a colour")
     assert "$85" in said[0]
-    assert said[-1].startswith("Which service would you like?")
+    assert said[-1].startswith("Which service would you like:")
     assert "your name" in joined(assistant.say(caller, "a colour then"))
 
 
