@@ -28,6 +28,8 @@ from common import cues
 
 VALUE_SLOTS = ("service", "customer_name", "email", "booking_date", "booking_time")
 CONFIRM_SLOT = "booking_confirmed"
+# A read-back's question not answered: the apology, then the question alone (not the read-back).
+NO_ANSWER = "Sorry, I didn't catch a yes or a no."
 CHANGE_SLOT = "booking_change_pending"
 LABELS = {
     "service": "the service",
@@ -358,7 +360,7 @@ def decide(
                 return TurnResult({CONFIRM_SLOT: None, CHANGE_SLOT: True})
             if state.change_pending:
                 return TurnResult({CONFIRM_SLOT: None, CHANGE_SLOT: True})
-            return TurnResult({CONFIRM_SLOT: None}, ("Sorry, should I book it? Yes or no?",))
+            return TurnResult({CONFIRM_SLOT: None}, (NO_ANSWER,))
 
     if found.pick is not None and found.pick.item is None:
         slot = state.requested or "booking_time"

@@ -43,6 +43,7 @@ from actions.dialogue.digressions import (
     give_up,
     hand_over,
     loop_when_caller_spoke,
+    missed_this_turn,
     offered_this_turn,
     person_offer,
     question_instead_of_value,
@@ -331,6 +332,9 @@ class ActionAskBookingConfirmed(Action):
             dispatcher.utter_message(
                 text="What would you like to change: the service, name, email, day or time?"
             )
+            return []
+        if missed_this_turn(tracker.events, CONFIRM_SLOT):
+            dispatcher.utter_message(text="Shall I book it?")  # the read-back was just heard
             return []
         today = clock.now(load_profile().tz).date()
         dispatcher.utter_message(text=f"{read_back(state, today)} Shall I book it?")

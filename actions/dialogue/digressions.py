@@ -89,6 +89,17 @@ def offered_this_turn(events: list[dict]) -> bool:
     return False
 
 
+def missed_this_turn(events: list[dict], slot: str) -> bool:
+    """Whether the caller's latest line was a miss on `slot` (the failure counter names it):
+    the read-back it failed to answer was just heard, so the question alone follows."""
+    for event in reversed(events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "slot" and event.get("name") == FAILURE_SLOT:
+            return str(event.get("value") or "").startswith(f"{slot}:")
+    return False
+
+
 def returning_after_digression(events: list[dict], form: str) -> bool:
     """True when the form runs again after an answer to a line that left it: Rasa then calls
     the validation action once more, with the same (already handled) caller message, which must

@@ -30,6 +30,7 @@ from rasa_sdk.types import DomainDict
 from actions.booking import caller_bookings as cb
 from actions.booking import clock, offers
 from actions.booking.new_booking import (
+    NO_ANSWER,
     OFFER_ANSWERS,
     FormState,
     decide,
@@ -401,7 +402,7 @@ class ValidateCancelForm(_ManageValidation):
             return {}, []
         answer = parsing.parse_yes_no(text, intent)
         if answer is None:
-            return {"cancel_confirmed": None}, ["Sorry, shall I cancel it? Yes or no?"]
+            return {"cancel_confirmed": None}, [NO_ANSWER]
         return {"cancel_confirmed": answer}, []
 
 
@@ -430,7 +431,7 @@ class ValidateRescheduleForm(_ManageValidation):
                     "booking_time": None,
                 }, []
             else:
-                return {"reschedule_confirmed": None}, ["Sorry, shall I move it? Yes or no?"]
+                return {"reschedule_confirmed": None}, [NO_ANSWER]
         if requested not in ("booking_date", "booking_time"):
             return {}, []
         state = FormState.from_slots(

@@ -16,6 +16,7 @@ from actions.booking.new_booking import FormState, duration_of, say_start
 from actions.booking.profile import load_profile
 from actions.dialogue.booking_form import occupancy_for, spell_code
 from actions.dialogue.caller import caller_phone, tool_call
+from actions.dialogue.digressions import missed_this_turn
 from actions.dialogue.manage_forms import day_candidates, proven, recent_failures
 from actions.spoken.render import say_date
 from actions.storage.bookings import SlotTaken, store_from_env
@@ -85,7 +86,8 @@ class ActionAskRescheduleConfirmed(Action):
         profile = load_profile()
         booking = await proven(tracker)
         state = FormState.from_slots(tracker.current_slot_values())
-        if booking is None or not (state.booking_date and state.booking_time):
+        missed = missed_this_turn(tracker.events, "reschedule_confirmed")
+        if missed or booking is None or not (state.booking_date and state.booking_time):
             return _say(dispatcher, "Shall I go ahead?")
         new = datetime.combine(state.booking_date, state.booking_time, tzinfo=profile.tz)
         today = clock.now(profile.tz).date()
@@ -103,7 +105,7 @@ class ActionAskCancelConfirmed(Action):
     async def run(self, dispatcher, tracker, domain) -> list[EventType]:
         profile = load_profile()
         booking = await proven(tracker)
-        if booking is None:
+        if booking is None or missed_this_turn(tracker.events, "cancel_confirmed"):
             return _say(dispatcher, "Shall I cancel it?")
         described = caller_bookings.describe(booking, profile.tz)
         return _say(dispatcher, f"That's {described}. Shall I cancel it?")
