@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from connector.rest import conversation_id
+from tests.e2e.turn_rule import check_turn
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT = REPO / "rasa_project"
@@ -197,7 +198,8 @@ class Assistant:
 
     def say(self, sender: str, text: str, **extra) -> list[str]:
         """One caller turn over Rasa's REST channel; returns what the assistant said. `extra`
-        goes into the request body as is (`metadata`, `input_channel`)."""
+        goes into the request body as is (`metadata`, `input_channel`). The turn (every message
+        of the response, joined) must obey the turn rule (`turn_rule.py`)."""
         body = json.dumps({"sender": sender, "message": text, **extra}).encode()
         request = urllib.request.Request(
             f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/webhook",
@@ -205,7 +207,9 @@ class Assistant:
             headers={"Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=60) as response:
-            return [m["text"] for m in json.load(response) if m.get("text")]
+            said = [m["text"] for m in json.load(response) if m.get("text")]
+        check_turn(" ".join(said), caller=text)
+        return said
 
     def api_url(self, path: str) -> str:
         """The HTTP API's address for `path`, with its token (`?token=`, as Rasa's API asks)."""
