@@ -118,6 +118,7 @@ _TASK_DONE = [
     SlotSet("booking_time", None),
     SlotSet("reschedule_confirmed", None),
     SlotSet("cancel_confirmed", None),
+    SlotSet("last_offer", None),
 ]
 
 
