@@ -120,7 +120,8 @@ class ValidateBookingForm(FormValidationAction):
         )
         # A line that started this form (a rule, or an answer that also books) is read as it
         # is; only a line said while the form was asking can leave it.
-        if loop_when_caller_spoke(tracker.events) == FORM:
+        # An answer to the last offer ("the first one", "anything later?") is the form's own.
+        if loop_when_caller_spoke(tracker.events) == FORM and found.pick is None:
             handover = hand_over(FORM, intent, text, answers)
             if handover is not None:
                 return events + handover

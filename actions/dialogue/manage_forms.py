@@ -189,6 +189,11 @@ class _ManageValidation(FormValidationAction, ABC):
         intent = (message.get("intent") or {}).get("name")
         updates: dict[str, Any] = {}
         say: list[str] = []
+        # An answer to the last offer ("the first one", "anything later?") stays in the form and
+        # is no miss.
+        picked = requested in OFFER_ANSWERS and bool(
+            offers.pick(text, offers.Offer.from_slot(slots.get(offers.OFFER_SLOT)), today, intent)
+        )
 
         def update(values: dict[str, Any]) -> None:
             updates.update(values)
@@ -202,7 +207,7 @@ class _ManageValidation(FormValidationAction, ABC):
                 update({"lookup_email": slots["email"]})
         else:
             handover = hand_over(self.form, intent, text, answers(requested, text, now))
-            if handover is not None:
+            if handover is not None and not picked:
                 return handover
 
         failed_proofs = int(slots.get(cb.FAILED_PROOFS_SLOT) or 0)
@@ -266,10 +271,6 @@ class _ManageValidation(FormValidationAction, ABC):
                 await record_failures(verdict.record, now)
                 logger.info("%s: failed proof %d in this call", self.form, failed_proofs)
         elif own_step:
-            # An answer to the last offer ("anything later?", "yes" to several) is no miss.
-            picked = requested in OFFER_ANSWERS and offers.pick(
-                text, offers.Offer.from_slot(slots.get(offers.OFFER_SLOT)), today, intent
-            )
             value_failed = (
                 requested in VALUE_LABELS
                 and slots.get(requested) is None
