@@ -26,6 +26,11 @@ _WANT = (
     r"(?:i'd|i would|i'll|i|we'd|we) (?:like|love|want|need|wanna)|i'm (?:after|looking for)|"
     r"(?:can|could|may) (?:i|we) (?:get|have)|get me|i'll (?:have|take)|i wanna"
 )
+_WHEN = (
+    r"today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+    r"this (?:morning|afternoon|evening|week)|next week|at \d|at (?:noon|one|two|three|four|"
+    r"five|six|seven|eight|nine|ten|eleven|twelve)"
+)
 _EXISTING = r"(?:my|our|the) (?:appointment|booking|reservation|haircut|colou?r|trim|blow ?dry)"
 
 CUES: dict[str, tuple[str, ...]] = {
@@ -94,6 +99,9 @@ CUES: dict[str, tuple[str, ...]] = {
         r"\bcome in\b|\bget (?:me )?in\b|\bfit me in\b",
         rf"(?:{_WANT}) (?:\w+ ){{0,3}}(?:{_SERVICE_WORDS})\b",
         r"(?:get|have) my hair",
+        # "beard trim wednesday at 12:45 please": a service said with when is a booking; "my
+        # haircut on friday" is one already made.
+        rf"(?<!my )(?<!our )(?<!the )\b(?:{_SERVICE_WORDS})\b(?: \w+){{0,4}} (?:{_WHEN})\b",
     ),
     "cancel_appointment": (
         r"\bcancel(?:l?ed|l?ing|s)?\b",
@@ -222,6 +230,7 @@ _THANKS = re.compile(r"^(?:no|nope|nah)(?: thanks?| thank you| thank you very mu
 # The answers that close a topic; a request after them wins ("no but can i also cancel"). Not a
 # yes: "yes book it" confirms.
 _CLOSING = ("deny", "stop", "goodbye", "thanks")
+_CHANGES = ("cancel_appointment", "reschedule_appointment")
 
 
 def request_after_lead_in(text: str) -> str | None:
@@ -247,6 +256,8 @@ def choose_intent(text: str, ranking: list[tuple[str, float]]) -> str | None:
         return task
     if chosen == "thanks" and _THANKS.match(plain(text)):
         return "deny"  # "no thanks": nothing else, not a thank-you to answer
+    if chosen == "ask_my_booking" and (task := task_in_words(text)) in _CHANGES:
+        return task  # "i need to cancel, my confirmation code is ...": a change, not a question
     if chosen in TASKS and asks_then_requests(text):
         return "ask_question"
     if chosen in CATCH_ALL:
@@ -255,3 +266,16 @@ def choose_intent(text: str, ranking: list[tuple[str, float]]) -> str | None:
         cued = cued_intents(text)
         return next((way for way in WAYS_OUT if way in cued), chosen)
     return chosen
+
+
+# A change asked for, not a question: "actually can we make it saturday instead".
+_CORRECTION = re.compile(
+    r"\b(?:make it|instead|change (?:it|that|the \w+) to|switch (?:it |that )?to|move it to|"
+    r"rather|how about|what about|let's (?:do|say|go with)|go with)\b"
+)
+
+
+def corrects(text: str) -> bool:
+    """Whether a line asks to change a value rather than asking about it; with a value in it,
+    the form takes it ("can we make it saturday instead?" is no question about Saturday)."""
+    return bool(_CORRECTION.search(plain(text)))

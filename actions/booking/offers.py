@@ -168,6 +168,8 @@ def pick(text: str, offer: Offer | None, today: date, intent: str | None = None)
         return Pick(same[0]) if len(same) == 1 else None
     found = parsing.find_date(text, today)
     index = ordinal_index(text)
+    if offer.kind == DAYS and found and parsing.find_time(text) is not None:
+        return None  # "saturday at 2": a day and a time, read as usual
     if found and isinstance(found.value, date) and index is None:
         same = [i for i in items if _day_of(i) == found.value]
         if len(same) == 1:

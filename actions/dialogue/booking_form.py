@@ -52,6 +52,7 @@ from actions.dialogue.digressions import (
 from actions.spoken.parsing import looks_like_question
 from actions.spoken.render import say_date, say_time
 from actions.storage.bookings import CONFIRMED, BookingStore, SlotTaken, store_from_env
+from common import cues
 
 logger = logging.getLogger(__name__)
 
@@ -120,8 +121,12 @@ class ValidateBookingForm(FormValidationAction):
         )
         # A line that started this form (a rule, or an answer that also books) is read as it
         # is; only a line said while the form was asking can leave it.
-        # An answer to the last offer ("the first one", "anything later?") is the form's own.
-        if loop_when_caller_spoke(tracker.events) == FORM and found.pick is None:
+        # An answer to the last offer ("the first one", "anything later?") is the form's own, and
+        # so is a change asked for with its value ("can we make it saturday instead?").
+        own = found.pick is not None or (
+            (bool(found.values) or found.time_match is not None) and cues.corrects(text)
+        )
+        if loop_when_caller_spoke(tracker.events) == FORM and not own:
             handover = hand_over(FORM, intent, text, answers)
             if handover is not None:
                 return events + handover
@@ -135,8 +140,9 @@ class ValidateBookingForm(FormValidationAction):
             if intent == "greet":
                 dispatcher.utter_message(text=HELLO_AGAIN)
             return events + [SlotSet(state.requested, None)] if state.requested else events
-        if state.requested in found.failures or (
-            state.requested in VALUE_SLOTS and not found.values and found.time_match is None
+        if found.pick is None and (
+            state.requested in found.failures
+            or (state.requested in VALUE_SLOTS and not found.values and found.time_match is None)
         ):
             rejected = question_instead_of_value(FORM, state.requested, text)
             if rejected:

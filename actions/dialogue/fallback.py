@@ -132,7 +132,8 @@ class ActionGeminiFallback(Action):
                 unsent.append(first_sentences(fallback or NOT_SURE, ANSWER_SENTENCES[bool(form)]))
             else:
                 await say(reply.finish())
-                unsent.append(LOST_THREAD)
+                if not form:  # in a form, its question follows: a fourth sentence is one too many
+                    unsent.append(LOST_THREAD)
         finally:
             await stream.aclose()  # cancels the gRPC call when we stopped early
         logger.info(

@@ -439,7 +439,8 @@ class ValidateRescheduleForm(_ManageValidation):
             {**slots, "requested_slot": requested, "service": booking.service}
         )
         found = extract(state, text, intent, profile, now)
-        if requested in found.failures or (not found.values and found.time_match is None):
+        unread = requested in found.failures or (not found.values and found.time_match is None)
+        if unread and found.pick is None:
             if question_instead_of_value(self.form, requested, text):
                 return {requested: None}, ["Sorry, I didn't catch that."]
         day = found.values.get("booking_date") or state.booking_date

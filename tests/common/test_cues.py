@@ -149,3 +149,26 @@ def test_no_thanks_is_a_no(text):
 
 def test_yes_book_it_stays_a_yes():
     assert cues.choose_intent("yes book it", [("affirm", 0.9)]) == "affirm"
+
+
+@pytest.mark.parametrize(
+    ("text", "correction"),
+    [
+        ("actually can we make it saturday instead", True),
+        ("how about 3 pm", True),
+        ("change the day to friday", True),
+        ("is saturday free", False),
+        ("what do you have on saturday", False),
+    ],
+)
+def test_a_change_asked_for_is_told_from_a_question(text, correction):
+    assert cues.corrects(text) is correction
+
+
+def test_a_change_said_with_the_code_is_the_change():
+    text = "hi i need to cancel, my confirmation code is k 7 p 2 q"
+    assert cues.choose_intent(text, [("ask_my_booking", 0.6), ("cancel_appointment", 0.3)]) == (
+        "cancel_appointment"
+    )
+    asked = "when is my appointment, the code is k 7 p 2 q"
+    assert cues.choose_intent(asked, [("ask_my_booking", 0.9)]) == "ask_my_booking"

@@ -103,7 +103,7 @@ def test_a_call_moves_to_another_replica_and_the_booking_completes(
     # continued with the email it had asked for.
     assert "day" in heard["email"].lower()
     assert heard["parking"].startswith("Yes, there's free parking behind the salon.")
-    assert "time" in heard["parking"].split("find.", 1)[1]  # then the form re-asks
+    assert "time" in heard["parking"].split("salon.", 1)[1]  # then the form re-asks
     assert "You're all set for Friday, December 4th at 10 AM" in heard["yes"]
     call_id = fake.call_id
     assert f"call {call_id}: socket open (new call)" in logs["a"]

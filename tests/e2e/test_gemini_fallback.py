@@ -126,8 +126,11 @@ def test_a_question_mid_booking_is_answered_re_asked_and_the_booking_completes(a
             await sim.close()
 
     answer, done, before, after = run(call())
-    assert answer.startswith("Yes, there's free parking behind the salon. It's easy to find.")
-    assert answer.endswith("What email address should I send the confirmation to?")  # re-asked
+    # Inside a form the answer is one sentence: the form's question follows it.
+    assert answer == (
+        "Yes, there's free parking behind the salon. "
+        "What email address should I send the confirmation to?"
+    )
     assert {k: v for k, v in after.items() if k != "failed_value"} == {
         k: v for k, v in before.items() if k != "failed_value"
     }  # the answer changed no slot
@@ -228,7 +231,7 @@ def test_a_failing_gemini_gets_the_faq_answer_or_an_honest_not_sure(
 
 
 def test_a_stream_dying_half_way_keeps_what_was_said_and_closes(assistant, gemini):
-    gemini.break_after(2)
+    gemini.break_after(1)
     gemini.script(["Parking is free. ", "It's behind the salon. ", "Enjoy your visit."])
 
     async def call():
@@ -239,8 +242,8 @@ def test_a_stream_dying_half_way_keeps_what_was_said_and_closes(assistant, gemin
             await sim.close()
 
     text = run(call())
-    assert text.startswith("Parking is free. It's behind the salon.")
-    assert "lost my train of thought" in text and "Enjoy" not in text
+    assert text.startswith("Parking is free. Sorry, I lost my train of thought there.")
+    assert "behind" not in text
 
 
 def test_an_injection_changes_no_slot_and_no_booking(assistant, gemini):

@@ -106,8 +106,9 @@ def test_a_pick_names_one_of_the_days(text, day):
     assert offers.pick(text, DAYS, TODAY) == Pick(day)
 
 
-def test_a_day_not_offered_is_read_as_usual():
+def test_a_day_not_offered_or_said_with_a_time_is_read_as_usual():
     assert offers.pick("friday", DAYS, TODAY) is None
+    assert offers.pick("saturday at 2", DAYS, TODAY) is None
 
 
 @pytest.mark.parametrize(
