@@ -130,6 +130,7 @@ CUES: dict[str, tuple[str, ...]] = {
         r"(?:scratch|scrap|drop|remove|delete|wipe|axe|withdraw|get rid of|pull out of) "
         rf"(?:my|our|the|\w+day's|tomorrow's) (?:\w+ )?{_BOOKED}",
         rf"take (?:my|our|the) (?:\w+ )?{_BOOKED} off",
+        r"take (?:me|us) off (?:the|your) (?:book|books|list|system|schedule|diary)\b",
         rf"(?:no longer|don't|do not) (?:need|want) (?:my|our|the) {_BOOKED}",
         rf"no need for (?:my|our|the) {_BOOKED}",
     ),
@@ -145,7 +146,8 @@ CUES: dict[str, tuple[str, ...]] = {
         r"(?:my|our|the)\b",
         rf"(?:my|our) {_MADE}(?:'s| is)? (?:\w+ ){{0,4}}(?:earlier|later)\b",
         # "my booking is on tuesday but i need wednesday instead": a booking made, another wanted
-        rf"(?:(?:my|our) {_MADE}|i'm booked|i booked|we booked|i'm down for|"
+        rf"(?:(?:my|our) {_MADE}|(?:my|our) {_BOOKED}(?:'s| is) (?:at|on|for)|i'm booked|i booked|"
+        r"we booked|i'm down for|"
         rf"i(?:'ve got| have) (?:a|an) (?:\w+ )?{_MADE})\b.{{0,60}}"
         r"\b(?:instead|rather|prefer|make (?:it|that))\b",
         r"(?:earlier|later) than (?:i|we|my|our)\b",

@@ -59,6 +59,8 @@ def test_a_name_holds_no_cue_phrase(name):
         ("scrap tomorrow's haircut", "cancel_appointment"),
         ("please call off my haircut", "cancel_appointment"),
         ("i no longer need my appointment", "cancel_appointment"),
+        ("take me off the list for saturday", "cancel_appointment"),
+        ("my colour's on friday could we make it saturday", "reschedule_appointment"),
         ("my booking is on tuesday but i need wednesday instead", "reschedule_appointment"),
         ("could we do a later time for my appointment", "reschedule_appointment"),
         ("i'd like to postpone my colour", "reschedule_appointment"),
@@ -133,6 +135,7 @@ def test_question_shape(text, shaped):
         ("friday instead", [("inform", 0.9)], "inform"),
         ("make it four instead", [("inform", 0.9)], "inform"),
         ("the haircut at four instead", [("inform", 0.9)], "inform"),
+        ("my haircut is at four", [("inform", 0.9)], "inform"),
         ("", [], None),
     ],
 )
