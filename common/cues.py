@@ -31,36 +31,48 @@ _WHEN = (
     r"this (?:morning|afternoon|evening|week)|next week|at \d|at (?:noon|one|two|three|four|"
     r"five|six|seven|eight|nine|ten|eleven|twelve)"
 )
-_EXISTING = r"(?:my|our|the) (?:appointment|booking|reservation|haircut|colou?r|trim|blow ?dry)"
+_MADE = r"(?:appointment|booking|reservation)"
+_BOOKED = r"(?:appointment|booking|reservation|haircut|colou?r|trim|blow ?dry)"
+_EXISTING = rf"(?:my|our|the) {_BOOKED}"
 
 CUES: dict[str, tuple[str, ...]] = {
     "human_handoff": (
-        r"(?:talk|speak|speaking|chat) (?:to|with) (?!you\b)",
+        r"(?:talk|speak|speaking|chat) (?:to|with)(?: (?!you\b)|$)",
         r"(?:a|real|live|actual|human) (?:person|human|people|being)",
         r"^human\b|\bhuman please",
-        r"put me through",
+        r"put (?:me )?(?:through|on to)\b",
+        r"(?:pass|hand) me (?:over )?to",
+        r"get (?:me )?through to",
+        r"a word with (?:someone|somebody|a person|the|one)",
+        r"(?:someone|somebody|a person) on the (?:line|phone)",
+        r"(?:not|to|with) a machine\b",
+        r"\bperson please$",
         r"\btransfer",
         r"connect me",
         r"\b(?:operator|representative|receptionist|manager)\b|member of (?:the )?staff",
         r"\bagent\b",
-        r"(?:someone|somebody|anyone|anybody) (?:i can|to|call|please|real)",
+        r"(?:someone|somebody|anyone|anybody) (?:there )?(?:i can|to|call|please|real)",
         r"\brobot\b",
     ),
     "stop": (
         r"never ?mind",
-        r"forget (?:it|about it|that|this|the booking)",
-        r"(?:cancel|stop|scratch|scrap|drop|skip|leave) (?:all )?(?:that|this|it)\b",
+        r"forget (?:about )?(?:it|that|this|the booking|the whole|everything|i (?:said|asked))",
+        r"(?:cancel|stop|scratch|scrap|drop|skip|leave) (?:all )?(?:of )?(?:that|this|it)\b",
         r"^(?:no )?stop\b|\bstop(?: please)?$",
         r"changed my mind",
         r"let's (?:not|just stop|stop)",
         r"don't worry about it",
-        r"(?:don't|do not) want to (?:do this|book|go on|continue)",
-        r"another time",
+        r"(?:don't|do not) (?:want to|wanna) (?:do this|book|go on|continue|carry on)",
+        r"\bstop (?:there|here|now)\b",
+        r"call it off",
+        r"(?:don't|not) bother\b",
+        r"i'll (?:call|ring) (?:you )?back|(?:call|ring) (?:you )?back(?: later)?$",
+        r"(?:another|some other) time",
         r"\bnot now\b",
         r"\babort\b",
         r"call back later",
         r"rather not",
-        r"not go ahead",
+        r"not (?:go|going) ahead",
     ),
     "goodbye": (
         r"\b(?:good)?bye\b",
@@ -74,6 +86,12 @@ CUES: dict[str, tuple[str, ...]] = {
         r"that will be all",
         r"(?:gotta|have to|got to) go",
         r"take care",
+        r"\bcheerio\b",
+        r"^so long\b",
+        r"^ta (?:ra|ta)\b",
+        r"take it easy",
+        r"all the best",
+        r"i'll let you (?:go|get on)",
         r"nothing else",
     ),
     "deny": (
@@ -81,23 +99,32 @@ CUES: dict[str, tuple[str, ...]] = {
         r"\b(?:no|not|nope|nah|wrong|incorrect|nothing|don't|isn't)\b",
     ),
     "repeat": (
-        r"say (?:that |it )?(?:again|one more time)",
+        r"say (?:that |it |the \w+ |that bit )?(?:again|one more time|once more)",
         r"\brepeat\b",
         r"\bpardon\b",
         r"come again",
-        r"(?:didn't|did not|couldn't|could not|can't) (?:catch|hear|get)",
-        r"\bmissed (?:that|it|what)",
+        r"(?:didn't|did not|couldn't|could not|can't) (?:quite )?(?:catch|hear|get)",
+        r"make (?:that|it|you) out",
+        r"\bonce more\b",
+        r"run (?:that|it) by me",
+        r"\bmissed (?:that|it|what|you|the (?:last )?(?:bit|part))",
         r"what (?:was that|did you (?:say|ask)|was the question)",
         r"one more time",
-        r"^(?:sorry|huh|what|excuse me)(?: what)?$",
+        r"^(?:sorry|huh|what|excuse me)(?: what| sorry)?$",
         r"excuse me what",
-        r"broke up|cut out",
+        r"broke up|cut out|breaking up|cutting out|(?:you|it|line) cut off|went quiet",
         r"go over that",
     ),
     "book_appointment": (
         r"\b(?:book(?:ed|ing|s)?|appointment|reserv\w*|schedul\w*)\b",
-        r"\bcome in\b|\bget (?:me )?in\b|\bfit me in\b",
-        rf"(?:{_WANT}) (?:\w+ ){{0,3}}(?:{_SERVICE_WORDS})\b",
+        r"\bcome in\b|\bget (?:me )?in\b|\bfit me in\b|\bcome by\b|\bpop in\b|coming in for",
+        r"\bsee (?:someone|somebody|a stylist|a hairdresser|one of your)\b",
+        # With a service only: "put me down for thursday" answers a reschedule's day question.
+        r"(?:sign me up|pencil me in|squeeze me in|put me (?:down|in)|set (?:me |us )?up) "
+        rf"(?:\w+ ){{0,3}}(?:{_SERVICE_WORDS})\b",
+        rf"(?:slot|spot) for (?:a |an |my )?(?:{_SERVICE_WORDS})\b",
+        rf"needs (?:a |an |my )?(?:{_SERVICE_WORDS})\b",
+        rf"(?:{_WANT}) (?:\w+ ){{0,4}}(?:{_SERVICE_WORDS})\b",
         r"(?:get|have) my hair",
         # "beard trim wednesday at 12:45 please": a service said with when is a booking; "my
         # haircut on friday" is one already made.
@@ -107,12 +134,32 @@ CUES: dict[str, tuple[str, ...]] = {
         r"\bcancel(?:l?ed|l?ing|s)?\b",
         r"call off",
         rf"(?:remove|drop) {_EXISTING}",
+        # other verbs that undo a booking, always with the booking they undo
+        r"(?:scratch|scrap|drop|remove|delete|wipe|axe|withdraw|get rid of|pull out of) "
+        rf"(?:my|our|the|\w+day's|tomorrow's) (?:\w+ )?{_BOOKED}",
+        rf"take (?:my|our|the) (?:\w+ )?{_BOOKED} off",
+        r"take (?:me|us) off (?:the|your) (?:book|books|list|system|schedule|diary)\b",
+        rf"(?:no longer|don't|do not) (?:need|want) (?:my|our|the) {_BOOKED}",
+        rf"no need for (?:my|our|the) {_BOOKED}",
     ),
     "reschedule_appointment": (
         r"\b(?:reschedul\w*|rebook\w*|rearrang\w*)\b",
-        r"\b(?:move|change|switch|shift|push|bring) (?:it|my|our|the)\b",
+        r"\b(?:move|change|switch|shift|push|bring|swap|bump) (?:it|my|our|the)\b",
         r"(?:different|another|later) (?:day|time)",
         r"\bmove me\b",
+        r"\bpostpon\w*|\bdelay (?:my|our|the|it)\b",
+        r"push back (?:my|our|the|it)\b|\bput (?:it|(?:my|our|the) \w+) (?:off|back)\b",
+        r"bring (?:\w+ ){0,2}forward",
+        r"(?:earlier|later|different|another|new|other) (?:day|time|date|slot)s? (?:for|on) "
+        r"(?:my|our|the)\b",
+        rf"(?:my|our) {_MADE}(?:'s| is)? (?:\w+ ){{0,4}}(?:earlier|later)\b",
+        # "my booking is on tuesday but i need wednesday instead": a booking made, another wanted
+        rf"(?:(?:my|our) {_MADE}|(?:my|our) {_BOOKED}(?:'s| is) (?:at|on|for)|i'm booked|i booked|"
+        r"we booked|i'm down for|"
+        rf"i(?:'ve got| have) (?:a|an) (?:\w+ )?{_MADE})\b.{{0,60}}"
+        r"\b(?:instead|rather|prefer|make (?:it|that))\b",
+        r"(?:earlier|later) than (?:i|we|my|our)\b",
+        r"can't (?:make|do) .{0,40}\binstead\b",
         r"(?:appointment|booking|it) (?:\w+ ){0,3}(?:moved|changed|shifted|pushed)",
     ),
     "ask_my_booking": (
@@ -121,6 +168,7 @@ CUES: dict[str, tuple[str, ...]] = {
         r"\bi (?:booked|forgot)\b",
         r"when (?:am i|should i) (?:coming|come)",
         r"code did you",
+        r"\bi (?:think i )?(?:have|had|made) (?:a|an) (?:booking|appointment)\b",
     ),
 }
 # Intents that ask about something: their question shape is evidence too.
@@ -132,6 +180,7 @@ GATED = set(CUES)
 # my name is jane doe" is a booking even when the classifier hears a question about prices.
 TASKS = ("cancel_appointment", "reschedule_appointment", "book_appointment")
 WAYS_OUT = ("human_handoff", "stop", "goodbye", "repeat")
+ASKED_WAYS_OUT = ("human_handoff", "repeat")
 CATCH_ALL = {"ask_question", "ask_availability", "inform", "nlu_fallback", "greet", "thanks"}
 
 _COMPILED = {intent: [re.compile(p) for p in patterns] for intent, patterns in CUES.items()}
@@ -264,7 +313,9 @@ def choose_intent(text: str, ranking: list[tuple[str, float]]) -> str | None:
         if task := task_in_words(text):
             return task
         cued = cued_intents(text)
-        return next((way for way in WAYS_OUT if way in cued), chosen)
+        # A question is never a goodbye or a stop ("what's the nearest subway stop").
+        ways = ASKED_WAYS_OUT if question_shaped(text) else WAYS_OUT
+        return next((way for way in ways if way in cued), chosen)
     return chosen
 
 

@@ -24,6 +24,10 @@ from common import cues
         "mark move",
         "dawn stopford",
         "april may",
+        "ta thi lan",
+        "long so",
+        "drew scratch",
+        "dale forward",
     ],
 )
 def test_a_name_holds_no_cue_phrase(name):
@@ -45,6 +49,25 @@ def test_a_name_holds_no_cue_phrase(name):
         ("move it to friday", "reschedule_appointment"),
         ("i want a haircut tomorrow", "book_appointment"),
         ("when is my appointment", "ask_my_booking"),
+        ("pass me over to someone", "human_handoff"),
+        ("forget i said anything", "stop"),
+        ("i don't wanna carry on", "stop"),
+        ("cheerio then", "goodbye"),
+        ("you're breaking up", "repeat"),
+        ("run that by me again", "repeat"),
+        ("scratch my booking for thursday", "cancel_appointment"),
+        ("scrap tomorrow's haircut", "cancel_appointment"),
+        ("please call off my haircut", "cancel_appointment"),
+        ("i no longer need my appointment", "cancel_appointment"),
+        ("take me off the list for saturday", "cancel_appointment"),
+        ("my colour's on friday could we make it saturday", "reschedule_appointment"),
+        ("my booking is on tuesday but i need wednesday instead", "reschedule_appointment"),
+        ("could we do a later time for my appointment", "reschedule_appointment"),
+        ("i'd like to postpone my colour", "reschedule_appointment"),
+        ("push back my haircut a week", "reschedule_appointment"),
+        ("bring the booking forward a day", "reschedule_appointment"),
+        ("so i need to see someone for a colour", "book_appointment"),
+        ("sign me up for a blow dry", "book_appointment"),
     ],
 )
 def test_a_way_out_holds_its_cue(text, intent):
@@ -91,6 +114,28 @@ def test_question_shape(text, shaped):
         ),
         ("can i talk to someone", [("ask_question", 0.7)], "human_handoff"),
         ("yes book it", [("affirm", 0.9)], "affirm"),
+        # A question is never a stop or a goodbye.
+        ("what's the nearest subway stop", [("ask_question", 0.9)], "ask_question"),
+        (
+            "scratch my booking for thursday",
+            [("stop", 0.6), ("cancel_appointment", 0.3)],
+            "cancel_appointment",
+        ),
+        (
+            "so i need to see someone for a colour",
+            [("human_handoff", 0.6), ("book_appointment", 0.3)],
+            "book_appointment",
+        ),
+        (
+            "my booking is on tuesday but i need wednesday instead",
+            [("nlu_fallback", 0.4)],
+            "reschedule_appointment",
+        ),
+        # A changed value inside a form stays a value.
+        ("friday instead", [("inform", 0.9)], "inform"),
+        ("make it four instead", [("inform", 0.9)], "inform"),
+        ("the haircut at four instead", [("inform", 0.9)], "inform"),
+        ("my haircut is at four", [("inform", 0.9)], "inform"),
         ("", [], None),
     ],
 )

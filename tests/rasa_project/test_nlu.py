@@ -1,4 +1,4 @@
-"""NLU, measured: the held-out lines never overlap training, and intent accuracy >= 95 %."""
+"""NLU, measured: the held-out lines never overlap training, and intent accuracy >= 97 %."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import yaml
 from tests.e2e.servers import BIN, MODEL, PROJECT, REPO, base_env
 
 HELDOUT = REPO / "data" / "eval" / "nlu_heldout.yml"
-TARGET = 0.95
+TARGET = 0.97
 
 
 def normalise(line: str) -> str:
@@ -56,11 +56,11 @@ def test_heldout_lines_are_not_in_training_data_and_every_intent_has_enough():
     intents = yaml.safe_load((PROJECT / "domain.yml").read_text())["intents"]
     short = {i: len(train.get(i, [])) for i in intents if len(train.get(i, [])) < 30}
     assert not short, f"intents with fewer than 30 training examples: {short}"
-    thin = {i: len(heldout.get(i, [])) for i in intents if len(heldout.get(i, [])) < 20}
-    assert not thin, f"intents with fewer than 20 held-out lines: {thin}"
+    thin = {i: len(heldout.get(i, [])) for i in intents if len(heldout.get(i, [])) < 40}
+    assert not thin, f"intents with fewer than 40 held-out lines: {thin}"
 
 
-def test_intent_accuracy_on_heldout_is_at_least_95_percent(tmp_path, capsys):
+def test_intent_accuracy_on_heldout_is_at_least_97_percent(tmp_path, capsys):
     model = Path(os.environ.get("NLU_TEST_MODEL", MODEL))
     if not model.exists():
         pytest.fail(f"no trained model at {model}: run the tests with `make test`")
