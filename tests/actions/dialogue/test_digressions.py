@@ -187,3 +187,23 @@ def test_the_fourth_miss_leaves_the_form_for_the_give_up_action():
     assert events[0] == SlotSet("booking_time", None)
     assert ActionExecutionRejected("booking_form") in events
     assert events[-1] == FollowupAction("action_give_up")
+
+
+def test_an_offer_or_a_miss_of_this_turn_is_told_from_an_earlier_one():
+    from actions.dialogue.digressions import missed_this_turn, offered_this_turn
+
+    earlier = [
+        {"event": "slot", "name": "last_offer", "value": '{"kind": "days", "items": []}'},
+        {"event": "slot", "name": "failed_value", "value": "booking_confirmed:1"},
+        {"event": "user", "text": "purple"},
+    ]
+    assert not offered_this_turn(earlier) and not missed_this_turn(earlier, "booking_confirmed")
+    now = [
+        *earlier,
+        {"event": "slot", "name": "last_offer", "value": '{"kind": "days", "items": []}'},
+        {"event": "slot", "name": "failed_value", "value": "booking_confirmed:2"},
+    ]
+    assert offered_this_turn(now) and missed_this_turn(now, "booking_confirmed")
+    assert not missed_this_turn(now, "email")
+    cleared = [*earlier, {"event": "slot", "name": "last_offer", "value": None}]
+    assert not offered_this_turn(cleared)
