@@ -25,6 +25,7 @@ from actions.booking.new_booking import (
     CONFIRM_SLOT,
     VALUE_SLOTS,
     FormState,
+    TurnResult,
     decide,
     duration_of,
     extract,
@@ -83,6 +84,25 @@ async def occupancy_for(
             if occupancy.get(unit):
                 occupancy[unit] -= 1
     return occupancy
+
+
+# The questions whose misses are counted: every value, and the yes or no of the read-back.
+COUNTED = (*VALUE_SLOTS, CONFIRM_SLOT)
+
+
+def offer_events(state: FormState, result: TurnResult) -> list[EventType]:
+    """The last offer after this turn: a new list replaces it; a new day or service (or a
+    service or day the caller picked) makes it stale."""
+    if result.offer is not None:
+        return [SlotSet(offers.OFFER_SLOT, result.offer.to_slot())]
+    changed = any(
+        slot in result.updates and result.updates[slot] != current
+        for slot, current in (
+            ("booking_date", state.booking_date.isoformat() if state.booking_date else None),
+            ("service", state.service),
+        )
+    )
+    return [SlotSet(offers.OFFER_SLOT, None)] if changed and state.offer else []
 
 
 class ValidateBookingForm(FormValidationAction):
@@ -181,25 +201,6 @@ class ValidateBookingForm(FormValidationAction):
             len(result.say),
         )
         return events
-
-
-# The questions whose misses are counted: every value, and the yes or no of the read-back.
-COUNTED = (*VALUE_SLOTS, CONFIRM_SLOT)
-
-
-def offer_events(state: FormState, result) -> list[EventType]:
-    """The last offer after this turn: a new list replaces it; a new day or service (or a
-    service or day the caller picked) makes it stale."""
-    if result.offer is not None:
-        return [SlotSet(offers.OFFER_SLOT, result.offer.to_slot())]
-    changed = any(
-        slot in result.updates and result.updates[slot] != current
-        for slot, current in (
-            ("booking_date", state.booking_date.isoformat() if state.booking_date else None),
-            ("service", state.service),
-        )
-    )
-    return [SlotSet(offers.OFFER_SLOT, None)] if changed and state.offer else []
 
 
 # The form's fixed questions live here, not in domain.yml, so the call-control code can repeat
