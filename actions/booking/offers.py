@@ -47,15 +47,15 @@ _POLITE = {"please", "thanks", "thank", "you", "then", "for", "me", "i", "guess"
 _CALENDAR_WORDS = {*parsing.WEEKDAYS, *parsing.MONTHS}
 # Alone, these pick too ("earliest please"); "later" alone asks for more (below).
 _STANDALONE = {"earliest", "soonest", "latest"}
-_ORDINAL = re.compile(r"\b(" + "|".join(_ORDINAL_WORDS) + r")\b")
 _MOVE = re.compile(
     r"\b(?:(?:anything|something|nothing|any|a time|times?|slots?|one)\s+(?:a (?:bit|little) )?"
     r"(later|earlier)|(later|earlier) than (?:that|those|them)|(later|earlier) (?:on|in the day)"
     r"|^(later|earlier)(?: (?:please|then|maybe))?$)"
 )
+# Never "that day" or "that time": "what do you have that day?" asks for the list again.
 _THAT_ONE = re.compile(
-    r"\b(?:that one|that(?:'ll| will) (?:do|work)|i'll take (?:it|that)|take that|that time"
-    r"|that day|that's good|that's fine|that works|sounds good)\b"
+    r"\b(?:that one|that(?:'ll| will) (?:do|work)|i'll take (?:it|that)|take that"
+    r"|that's good|that's fine|that works|sounds good)\b"
 )
 
 

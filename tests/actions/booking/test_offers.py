@@ -78,6 +78,8 @@ def test_asking_for_more_moves_past_the_offer(text, move):
         "december the first",
         "jane doe",
         "how much is a haircut",
+        "what times do you have free that day",
+        "is that time ok for a colour",
         "",
     ],
 )
