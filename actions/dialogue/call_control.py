@@ -1,8 +1,11 @@
-"""What a caller may ask at any point of a call: hear it again, a person, never mind, goodbye.
+"""What a caller may ask at any point of a call: hear it again, a person, never mind, goodbye;
+and the give-up after four misses on one value.
 
-Each of these answers while a form is active hands back to that form (`back_to_form`), which
-re-asks its pending question in the same turn. Flags for the voice channel travel as
-`utter_message` keyword arguments (`transfer_number`, `no_interruption_allowed`, `end_call`; see
+"Say that again", and "a person" without a transfer number, hand back to the active form
+(`back_to_form`), which re-asks its pending question in the same turn. A transfer, a goodbye and
+the give-up leave the form and end the turn; "never mind" leaves it and asks what else. Flags
+for the voice channel travel as `utter_message` keyword arguments (`transfer_number`,
+`no_interruption_allowed`, `end_call`; see
 docs/architecture.md, "The contract between actions and the channel").
 """
 
