@@ -13,7 +13,7 @@ to other policies — the original product's "lost booking" bug.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -246,8 +246,30 @@ def say_start(start: datetime, today: date) -> str:
     return f"{say_date(start.date())} at {when}"
 
 
-def _listed(spoken: list[str]) -> str:
+def say_starts(starts: Sequence[datetime], day: date | None, today: date) -> str:
+    """ "9 AM, 9:15 AM or 10:45 AM": the starts on `day` by their time, the others with their
+    day ("Thursday, December 3rd at 10 AM")."""
+    spoken = [
+        say_time(s.time()) if s.date() == day else say_start(s, today)
+        for s in starts
+        if isinstance(s, datetime)
+    ]
     return spoken[0] if len(spoken) == 1 else ", ".join(spoken[:-1]) + " or " + spoken[-1]
+
+
+def offer_update(state: FormState, result: TurnResult) -> dict[str, str | None]:
+    """The last offer after this turn: a new list replaces it; a new day or service (or a
+    service or day the caller picked) makes it stale."""
+    if result.offer is not None:
+        return {offers.OFFER_SLOT: result.offer.to_slot()}
+    changed = any(
+        slot in result.updates and result.updates[slot] != current
+        for slot, current in (
+            ("booking_date", state.booking_date.isoformat() if state.booking_date else None),
+            ("service", state.service),
+        )
+    )
+    return {offers.OFFER_SLOT: None} if changed and state.offer else {}
 
 
 def _but(reason: str, alternative: str) -> str:
@@ -271,11 +293,7 @@ def _alternatives(
     )
     if not options:
         return "I don't have anything free in the next two weeks.", None
-    spoken = [
-        say_time(o.timetz().replace(tzinfo=None)) if o.date() == day else say_start(o, now.date())
-        for o in options
-    ]
-    return f"I can do {_listed(spoken)}.", offers.of_times(options)
+    return f"I can do {say_starts(options, day, now.date())}.", offers.of_times(options)
 
 
 def _full_day(day: date, today: date) -> str:
@@ -331,10 +349,8 @@ def later_or_earlier(
     if not found:
         nothing = "later" if direction == "later" else "earlier"
         return f"I don't have anything {nothing} than that, sorry.", None
-    spoken = [
-        say_time(s.time()) if s.date() == day else say_start(s, now.date()) for s in sorted(found)
-    ]
-    return f"I can also do {_listed(spoken)}.", offers.of_times(sorted(found))
+    found = sorted(found)
+    return f"I can also do {say_starts(found, day, now.date())}.", offers.of_times(found)
 
 
 def decide(

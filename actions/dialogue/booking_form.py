@@ -25,12 +25,13 @@ from actions.booking.new_booking import (
     CONFIRM_SLOT,
     VALUE_SLOTS,
     FormState,
-    TurnResult,
     decide,
     duration_of,
     extract,
+    offer_update,
     read_back,
     say_start,
+    say_starts,
 )
 from actions.booking.profile import BusinessProfile, load_profile
 from actions.dialogue.caller import caller_phone, tool_call
@@ -51,7 +52,7 @@ from actions.dialogue.digressions import (
     returning_after_digression,
 )
 from actions.spoken.parsing import looks_like_question
-from actions.spoken.render import say_date, say_time
+from actions.spoken.render import say_date
 from actions.storage.bookings import CONFIRMED, BookingStore, SlotTaken, store_from_env
 from common import cues
 
@@ -88,21 +89,6 @@ async def occupancy_for(
 
 # The questions whose misses are counted: every value, and the yes or no of the read-back.
 COUNTED = (*VALUE_SLOTS, CONFIRM_SLOT)
-
-
-def offer_events(state: FormState, result: TurnResult) -> list[EventType]:
-    """The last offer after this turn: a new list replaces it; a new day or service (or a
-    service or day the caller picked) makes it stale."""
-    if result.offer is not None:
-        return [SlotSet(offers.OFFER_SLOT, result.offer.to_slot())]
-    changed = any(
-        slot in result.updates and result.updates[slot] != current
-        for slot, current in (
-            ("booking_date", state.booking_date.isoformat() if state.booking_date else None),
-            ("service", state.service),
-        )
-    )
-    return [SlotSet(offers.OFFER_SLOT, None)] if changed and state.offer else []
 
 
 class ValidateBookingForm(FormValidationAction):
@@ -190,7 +176,7 @@ class ValidateBookingForm(FormValidationAction):
             say.append(person_offer(bool(profile.transfer_number)))
         for line in say:
             dispatcher.utter_message(text=line)
-        events.extend(offer_events(state, result))
+        events.extend(SlotSet(k, v) for k, v in offer_update(state, result).items())
         events.extend(SlotSet(slot, value) for slot, value in result.updates.items())
         events.append(SlotSet(FAILURE_SLOT, counter))
         logger.info(
@@ -291,7 +277,8 @@ class ActionAskBookingTime(Action):
                 return []
             # The list still stands: one question that names it again.
             dispatcher.utter_message(
-                text=f"Which time would you like: {say_offered(offer, state.booking_date, now)}?"
+                text=f"Which time would you like: "
+                f"{say_starts(offer.items, state.booking_date, now.date())}?"
             )
             return []
         try:
@@ -313,19 +300,11 @@ class ActionAskBookingTime(Action):
             dispatcher.utter_message(text=question)
             return []
         first = offers.of_times(free[:3])
-        question += f" The first free times are {say_offered(first, state.booking_date, now)}."
+        question += (
+            f" The first free times are {say_starts(free[:3], state.booking_date, now.date())}."
+        )
         dispatcher.utter_message(text=question)
         return [SlotSet(offers.OFFER_SLOT, first.to_slot())] if first else []
-
-
-def say_offered(offer: offers.Offer | None, day, now: datetime) -> str:
-    """ "9 AM, 9:15 AM or 10:45 AM" (times on `day`), or with their days when they differ."""
-    spoken = [
-        say_time(item.time()) if item.date() == day else say_start(item, now.date())
-        for item in (offer.items if offer else ())
-        if isinstance(item, datetime)
-    ]
-    return spoken[0] if len(spoken) == 1 else ", ".join(spoken[:-1]) + " or " + spoken[-1]
 
 
 class ActionAskBookingConfirmed(Action):

@@ -16,7 +16,7 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.booking.profile import load_profile
+from actions.booking.profile import BusinessProfile, load_profile
 from actions.dialogue.digressions import (
     FAILURE_SLOT,
     FORM_OF_INTENT,
@@ -87,6 +87,19 @@ def end_the_turn(tracker: Tracker) -> list[EventType]:
     return events
 
 
+def team_or_goodbye(
+    dispatcher: CollectingDispatcher, profile: BusinessProfile, transfer: str, farewell: str
+) -> None:
+    """Where the assistant cannot go on: `transfer`, flagged with the profile's transfer
+    number, or without one `farewell`, which ends the call."""
+    if profile.transfer_number:
+        dispatcher.utter_message(
+            text=transfer, transfer_number=profile.transfer_number, no_interruption_allowed=True
+        )
+    else:
+        dispatcher.utter_message(text=farewell, end_call=True)
+
+
 class ActionTransfer(Action):
     """ "Let me talk to someone": a short line flagged with the profile's transfer number; it
     ends the turn. Without a number, the assistant says so and goes on."""
@@ -124,18 +137,13 @@ class ActionGiveUp(Action):
     ) -> list[EventType]:
         profile = load_profile()
         label = VALUE_LABELS.get(tracker.get_slot("requested_slot") or "", "that")
-        if profile.transfer_number:
-            dispatcher.utter_message(
-                text=f"Sorry, I couldn't get {label}. I'll put you through to someone now.",
-                transfer_number=profile.transfer_number,
-                no_interruption_allowed=True,
-            )
-        else:
-            dispatcher.utter_message(
-                text=f"Sorry, I couldn't get {label}, so please call us back later. "
-                f"Thanks for calling {profile.name}. Goodbye!",
-                end_call=True,
-            )
+        team_or_goodbye(
+            dispatcher,
+            profile,
+            transfer=f"Sorry, I couldn't get {label}. I'll put you through to someone now.",
+            farewell=f"Sorry, I couldn't get {label}, so please call us back later. "
+            f"Thanks for calling {profile.name}. Goodbye!",
+        )
         return [SlotSet(FAILURE_SLOT, None), *end_the_turn(tracker)]
 
 

@@ -35,10 +35,11 @@ from actions.booking.new_booking import (
     FormState,
     decide,
     extract,
+    offer_update,
     service_names,
 )
 from actions.booking.profile import load_profile
-from actions.dialogue.booking_form import occupancy_for, offer_events
+from actions.dialogue.booking_form import occupancy_for
 from actions.dialogue.caller import caller_phone
 from actions.dialogue.digressions import (
     FAILURE_SLOT,
@@ -453,6 +454,5 @@ class ValidateRescheduleForm(_ManageValidation):
         updates = {k: v for k, v in result.updates.items() if k in ("booking_date", "booking_time")}
         if updates:
             updates["reschedule_confirmed"] = None
-        for event in offer_events(state, result):
-            updates[event["name"]] = event["value"]
+        updates.update(offer_update(state, result))
         return updates, list(result.say)

@@ -15,6 +15,7 @@ from actions.booking import caller_bookings, clock, scheduling
 from actions.booking.new_booking import FormState, duration_of, say_start
 from actions.booking.profile import load_profile
 from actions.dialogue.booking_form import occupancy_for, spell_code
+from actions.dialogue.call_control import team_or_goodbye
 from actions.dialogue.caller import caller_phone, tool_call
 from actions.dialogue.digressions import missed_this_turn
 from actions.dialogue.manage_forms import day_candidates, proven, recent_failures
@@ -252,18 +253,13 @@ class ActionOfferTeam(Action):
     async def run(self, dispatcher, tracker, domain) -> list[EventType]:
         profile = load_profile()
         logger.info("proof: no more tries in this call; transfer=%s", bool(profile.transfer_number))
-        if profile.transfer_number:
-            dispatcher.utter_message(
-                text=f"{NO_MORE_TRIES}, so I'll put you through to the team now.",
-                transfer_number=profile.transfer_number,
-                no_interruption_allowed=True,
-            )
-        else:
-            dispatcher.utter_message(
-                text=f"{NO_MORE_TRIES}, and there's no one I can put you through to right now, "
-                f"so please call again later. Thanks for calling {profile.name}, goodbye!",
-                end_call=True,
-            )
+        team_or_goodbye(
+            dispatcher,
+            profile,
+            transfer=f"{NO_MORE_TRIES}, so I'll put you through to the team now.",
+            farewell=f"{NO_MORE_TRIES}, and there's no one I can put you through to right now, "
+            f"so please call again later. Thanks for calling {profile.name}, goodbye!",
+        )
         return [
             ActiveLoop(None),
             SlotSet("requested_slot", None),
