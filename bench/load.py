@@ -228,7 +228,8 @@ def profile_copy(work: Path) -> Path:
     return path
 
 
-def start_single(work: Path, gemini: FakeGemini) -> Assistant:
+def start_single(work: Path, gemini: FakeGemini, name: str = "single", **extra: str) -> Assistant:
+    """One server pair under `work/name`; `extra` adds to its environment (RASA_PATCHES)."""
     env = base_env(
         ASSISTANT_NOW=NOW,
         BOOKING_DB_URL=f"sqlite:///{work / 'bookings.db'}",
@@ -237,8 +238,9 @@ def start_single(work: Path, gemini: FakeGemini) -> Assistant:
         CHANNEL_SECRET=secrets.token_hex(16),
         GEMINI_API_KEY="bench-key",
         GEMINI_API_ENDPOINT=gemini.endpoint,
+        **extra,
     )
-    return Assistant(work / "single", env).start()
+    return Assistant(work / name, env).start()
 
 
 def start_replicas(

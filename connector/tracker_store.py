@@ -55,7 +55,6 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.orm import sessionmaker
 
-import connector.rasa_patches.tuning  # noqa: F401  (Rasa per-turn overhead; see the module)
 from common import logsafe
 
 # The Rasa server loads this store at start (endpoints.yml): from then on no log line of the
@@ -248,6 +247,7 @@ class StrictSQLTrackerStore(SQLTrackerStore):
             # agent answering 500s; exiting is the only honest outcome.
             os._exit(EXIT_CODE)
         logger.info("Tracker store: %s", safe_url(resolved))
+        fail_reads_of_strict_stores()  # the agent wraps this store next
         self.retry_seconds = float(
             os.environ.get("TRACKER_STORE_RETRY_SECONDS", DEFAULT_RETRY_SECONDS)
         )
@@ -394,8 +394,15 @@ def _read_or_fail(name: str) -> Callable[..., Awaitable[Any]]:
             return await getattr(self._tracker_store, name)(sender_id)
         return await failsafe(self, sender_id)
 
+    read.fails_strict_reads = True  # type: ignore[attr-defined]
     return read
 
 
-for _name in ("retrieve", "retrieve_full_tracker"):
-    setattr(FailSafeTrackerStore, _name, _read_or_fail(_name))
+def fail_reads_of_strict_stores() -> None:
+    """A fault fix, not a speed patch: always on once a strict store exists, whatever
+    RASA_PATCHES says. Rasa's agent wraps every tracker store in `FailSafeTrackerStore`
+    (`Agent._create_tracker_store`), so the wrapper's reads are where a failed read of this
+    store must fail the turn; done when the first strict store is made, once."""
+    for name in ("retrieve", "retrieve_full_tracker"):
+        if not getattr(getattr(FailSafeTrackerStore, name), "fails_strict_reads", False):
+            setattr(FailSafeTrackerStore, name, _read_or_fail(name))

@@ -36,7 +36,8 @@ def main() -> int:
         print(f"model up to date: {MODEL.relative_to(PROJECT.parent)}")
         return 0
     print("training data, domain or config changed: training the model")
-    rasa = Path(sys.executable).with_name("rasa")
+    # Rasa's CLI with the patches RASA_PATCHES selects (all by default).
+    rasa = Path(sys.executable).with_name("booking-rasa")
     command = [str(rasa), "train", "--fixed-model-name", "booking", "--out", "models"]
     result = subprocess.run(command, cwd=PROJECT, env={**os.environ})
     if result.returncode != 0:

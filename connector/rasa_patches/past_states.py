@@ -23,8 +23,8 @@ bodies are Rasa 3.6's own, step for step; what is handed out is a fresh list, an
 
 Checked against Rasa's functions after every event of the project's stories, rules and test
 conversations, with every argument set, through reverts, restarts and branching trackers
-(tests/connector/rasa_patches/test_past_states.py). Installed with
-`connector.rasa_patches.tuning`.
+(tests/connector/rasa_patches/test_past_states.py). Applied by `registry.py` as the patch
+`past_states`.
 """
 
 from __future__ import annotations
@@ -282,14 +282,3 @@ def forget() -> None:
     with _lock:
         _replays.clear()
         _applied.clear()
-
-
-def install() -> None:
-    Domain.states_for_tracker_history = states_for_tracker_history  # type: ignore[assignment]
-    DialogueStateTracker.applied_events = applied_events  # type: ignore[method-assign]
-
-
-def uninstall() -> None:
-    Domain.states_for_tracker_history = _original  # type: ignore[method-assign]
-    DialogueStateTracker.applied_events = _original_applied  # type: ignore[method-assign]
-    forget()

@@ -52,8 +52,8 @@ A model loaded to fine-tune (`finetune_mode`) keeps Rasa's behaviour.
 Policy predictions: each replays the whole call's events, several times a turn; a call's replay
 is kept and continued instead (connector/rasa_patches/past_states.py).
 
-Imported for its effect by `connector.retell.channel` and `connector.tracker_store`, the modules
-Rasa loads from credentials.yml and endpoints.yml; `install()` is idempotent.
+Importing this module changes nothing in Rasa: `registry.py` names each replacement and applies
+the ones `RASA_PATCHES` selects (through `booking-rasa`, cli.py).
 """
 
 from __future__ import annotations
@@ -81,10 +81,9 @@ from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 from rasa.utils.tensorflow.layers import RandomlyConnectedDense
 from rasa.utils.tensorflow.models import RasaModel
 
-from connector.rasa_patches import past_states
-
 logger = logging.getLogger(__name__)
 
+# Rasa's own, taken at import (before any patch is applied): the replacements fall back on them.
 _original = RemoteAction._validate_action_result
 _original_resolve = Event.resolve_by_type
 _original_session = EndpointConfig.session
@@ -352,26 +351,3 @@ def load_model(
         if predict_data_example:
             model.run_inference(predict_data_example)  # Rasa's warm-up, as in its `load`
     return model
-
-
-def install() -> None:
-    DaskGraphRunner.run = run_graph  # type: ignore[method-assign,assignment]
-    RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
-    Event.resolve_by_type = staticmethod(resolve_event_type)  # type: ignore[assignment]
-    EndpointConfig.session = kept_session  # type: ignore[method-assign]
-    RasaModel.load = classmethod(load_model)  # type: ignore[method-assign,assignment]
-    RandomlyConnectedDense.call = masked_dense_call  # type: ignore[method-assign]
-    past_states.install()
-
-
-def uninstall() -> None:
-    DaskGraphRunner.run = _original_run  # type: ignore[method-assign]
-    RemoteAction._validate_action_result = _original  # type: ignore[method-assign]
-    Event.resolve_by_type = staticmethod(_original_resolve)  # type: ignore[assignment]
-    EndpointConfig.session = _original_session  # type: ignore[method-assign]
-    RasaModel.load = classmethod(_original_load)  # type: ignore[method-assign,assignment]
-    RandomlyConnectedDense.call = _original_dense_call  # type: ignore[method-assign]
-    past_states.uninstall()
-
-
-install()

@@ -23,7 +23,6 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from common import logsafe, relay, startup_secrets
-from connector.rasa_patches import tuning
 from connector.retell import metrics
 from connector.retell.session import LIVE_CALLS, CallSession
 from connector.retell.settings import SANIC_MAX_FRAME, RetellSettings
@@ -39,8 +38,6 @@ class _RetellBlueprint(Blueprint):
     def register(self, app, options):  # type: ignore[override]
         if app.config.WEBSOCKET_MAX_SIZE < SANIC_MAX_FRAME:
             app.config.WEBSOCKET_MAX_SIZE = SANIC_MAX_FRAME
-        app.register_listener(tuning.settle_heap, "after_server_start")
-        app.register_listener(tuning.close_kept_sessions, "after_server_stop")
         return super().register(app, options)
 
 

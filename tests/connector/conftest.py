@@ -1,5 +1,5 @@
 """The trained model loaded in this process, as Rasa runs it, for the tests that compare our
-tuning of Rasa with Rasa's own behaviour (test_graph_runner, test_masked_kernels)."""
+patches of Rasa with Rasa's own behaviour (test_graph_runner, test_masked_kernels)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,13 @@ from collections.abc import Iterator
 import pytest
 from rasa.core.agent import Agent
 
-import connector.retell.channel  # noqa: F401  (what Rasa imports from credentials.yml: the tuning)
+from connector.rasa_patches import registry
 from tests.e2e.servers import MODEL, PROJECT
+
+# Every patch on in this process, as `booking-rasa` runs Rasa by default: before any model is
+# loaded here (the DIET patch must see the load). The tests compare with Rasa's own functions,
+# which the patch modules keep.
+registry.apply(registry.NAMES)
 
 
 @pytest.fixture(scope="session")

@@ -28,6 +28,8 @@ REPO = Path(__file__).resolve().parents[2]
 PROJECT = REPO / "rasa_project"
 BIN = Path(sys.executable).parent
 MODEL = PROJECT / "models" / "booking.tar.gz"
+# Rasa's CLI as `make run` starts it: with the Rasa patches RASA_PATCHES selects (all by default).
+RASA = BIN / "booking-rasa"
 # One of each per test session, as `make run` makes one per run: the token Rasa sends the action
 # server, and the HTTP API's (`?token=`).
 ACTION_SERVER_TOKEN = secrets.token_hex(32)
@@ -156,7 +158,7 @@ class Assistant:
         log = self.log("rasa").open("ab")
         self.processes["rasa"] = subprocess.Popen(
             [
-                str(BIN / "rasa"),
+                str(RASA),
                 "run",
                 "--enable-api",
                 "--auth-token",

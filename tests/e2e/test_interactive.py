@@ -29,7 +29,17 @@ import termios
 import time
 from pathlib import Path
 
-from tests.e2e.servers import BIN, MODEL, PROJECT, REPO, base_env, free_port, tail, wait_for_port
+from tests.e2e.servers import (
+    BIN,
+    MODEL,
+    PROJECT,
+    RASA,
+    REPO,
+    base_env,
+    free_port,
+    tail,
+    wait_for_port,
+)
 
 NOW = "2026-12-01T09:00"  # the same fixed "now" as the other end-to-end tests
 TOTAL_SECONDS = 240  # everything from starting `rasa interactive` to its exit
@@ -268,7 +278,7 @@ def test_interactive_learning_session_exports_to_the_copy(tmp_path):
         wait_for_port(action_port, actions, 60, actions_log)
         terminal = Terminal(
             [
-                str(BIN / "rasa"),
+                str(RASA),
                 "interactive",
                 "--model",
                 "models/booking.tar.gz",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import time
 
-from tests.e2e.servers import BIN, MODEL, PROJECT, REPO, base_env, free_port
+from tests.e2e.servers import BIN, MODEL, PROJECT, RASA, REPO, base_env, free_port
 
 
 def test_rasa_exits_with_a_clear_message_when_the_tracker_store_is_unreachable(tmp_path):
@@ -19,7 +19,7 @@ def test_rasa_exits_with_a_clear_message_when_the_tracker_store_is_unreachable(t
     started = time.monotonic()
     result = subprocess.run(
         [
-            str(BIN / "rasa"),
+            str(RASA),
             "run",
             "--port",
             str(free_port()),

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.e2e.servers import BIN, MODEL, PROJECT, REPO, base_env
+from tests.e2e.servers import MODEL, PROJECT, RASA, REPO, base_env
 
 HELDOUT = REPO / "data" / "eval" / "nlu_heldout.yml"
 TARGET = 0.97
@@ -67,7 +67,7 @@ def test_intent_accuracy_on_heldout_is_at_least_97_percent(tmp_path, capsys):
     out = tmp_path / "nlu"
     result = subprocess.run(
         [
-            str(BIN / "rasa"),
+            str(RASA),
             "test",
             "nlu",
             "--nlu",

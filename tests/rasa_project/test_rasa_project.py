@@ -8,12 +8,12 @@ import subprocess
 import pytest
 import yaml
 
-from tests.e2e.servers import BIN, MODEL, PROJECT, base_env
+from tests.e2e.servers import MODEL, PROJECT, RASA, base_env
 
 
 def rasa(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [str(BIN / "rasa"), *args],
+        [str(RASA), *args],
         cwd=PROJECT,
         env=base_env(),
         capture_output=True,

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from common import startup_secrets
-from tests.e2e.servers import BIN, MODEL, PROJECT, REPO, base_env, free_port
+from tests.e2e.servers import BIN, MODEL, PROJECT, RASA, REPO, base_env, free_port
 from tests.e2e.test_make_run import is_listening
 
 LONG = "x" * 40
@@ -107,7 +107,7 @@ def test_rasa_itself_refuses_a_blank_socket_secret_in_production(tmp_path):
     port = free_port()
     result = subprocess.run(
         [
-            str(BIN / "rasa"),
+            str(RASA),
             "run",
             "--interface",
             "127.0.0.1",

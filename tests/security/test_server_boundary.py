@@ -175,8 +175,10 @@ def test_rasas_kept_sessions_send_the_token_on_every_call(monkeypatch, name):
     from aiohttp import web
     from rasa.core.utils import AvailableEndpoints
 
-    from connector.rasa_patches import tuning
+    from connector.rasa_patches import registry, tuning
     from tests.e2e.servers import PROJECT
+
+    registry.apply(["kept_sessions"])  # as `booking-rasa` applies it by default
 
     seen: list[str | None] = []
 

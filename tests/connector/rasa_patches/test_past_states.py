@@ -30,7 +30,6 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
-import connector.retell.channel  # noqa: F401  (what Rasa imports from credentials.yml: the tuning)
 from connector.rasa_patches import past_states
 from tests.e2e.servers import PROJECT
 
