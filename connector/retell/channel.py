@@ -13,9 +13,12 @@ keyword arguments of its messages (see `output.py`).
 
 from __future__ import annotations
 
+import importlib
+import importlib.machinery
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from types import ModuleType
 from typing import Any
 
 from rasa.core.channels.channel import InputChannel, UserMessage
@@ -23,7 +26,6 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from common import logsafe, relay, startup_secrets
-from connector.rasa_patches import tuning
 from connector.retell import metrics
 from connector.retell.session import LIVE_CALLS, CallSession
 from connector.retell.settings import SANIC_MAX_FRAME, RetellSettings
@@ -32,15 +34,35 @@ logsafe.install()  # with the channel alone (another tracker store), still no ca
 logger = logging.getLogger(__name__)
 
 
+def _project_patches() -> ModuleType | None:
+    """This project's Rasa patches (`connector.rasa_patches.tuning`, installed by importing
+    them) when they sit beside the channel's package. A project that copies only the channel runs
+    stock Rasa; the look-up stays in the folder the channel was loaded from, so patches installed
+    elsewhere in the environment are never picked up."""
+    import connector
+
+    if (
+        importlib.machinery.PathFinder.find_spec("connector.rasa_patches", connector.__path__)
+        is None
+    ):
+        return None
+    return importlib.import_module("connector.rasa_patches.tuning")
+
+
+_TUNING = _project_patches()
+
+
 class _RetellBlueprint(Blueprint):
     """Raises Sanic's WebSocket frame limit when the channel is registered (before the server
-    starts, which is when Sanic reads it)."""
+    starts, which is when Sanic reads it), and hooks the project's patches to the server's
+    start and stop."""
 
     def register(self, app, options):  # type: ignore[override]
         if app.config.WEBSOCKET_MAX_SIZE < SANIC_MAX_FRAME:
             app.config.WEBSOCKET_MAX_SIZE = SANIC_MAX_FRAME
-        app.register_listener(tuning.settle_heap, "after_server_start")
-        app.register_listener(tuning.close_kept_sessions, "after_server_stop")
+        if _TUNING is not None:
+            app.register_listener(_TUNING.settle_heap, "after_server_start")
+            app.register_listener(_TUNING.close_kept_sessions, "after_server_stop")
         return super().register(app, options)
 
 
@@ -55,13 +77,11 @@ class RetellInput(InputChannel):
     def from_credentials(cls, credentials: dict[str, Any] | None) -> RetellInput:
         # Rasa builds its channels before it serves anything: a missing, blank or (in production)
         # short secret stops the server here with exit 2, instead of a socket without a check.
+        # Production requires the channel's own secrets; any other known secret that is set is
+        # checked too (an action server's token is the project's: its endpoints file names it).
         required = []
         if startup_secrets.is_production():
-            required = [
-                startup_secrets.RETELL_WS_SECRET,
-                startup_secrets.CHANNEL_SECRET,
-                startup_secrets.ACTION_SERVER_TOKEN,
-            ]
+            required = [startup_secrets.RETELL_WS_SECRET, startup_secrets.CHANNEL_SECRET]
         startup_secrets.check_or_exit(required)
         return cls(RetellSettings.from_credentials(credentials))
 

@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 from rasa.core.channels.channel import UserMessage
 
 from common import caller_text, identity, relay
-from connector.retell import metrics, nudges
+from connector.retell import metrics, nudges, routes
 from connector.retell.frames import CallDetails, ConfigFrame, OutboundFrame, UpdateOnly
 from connector.retell.output import RetellOutput
 from connector.retell.protocol import (
@@ -60,7 +60,6 @@ _T = TypeVar("_T")
 # the entry; a closing socket removes only its own.
 LIVE_CALLS: dict[str, CallSession] = {}
 
-GREETING_TRIGGER = "/greet"
 APOLOGY = "Sorry, I didn't quite get that. Could you say it again?"
 FAILED = "Sorry, something went wrong on my side. Could you say that again?"
 
@@ -148,10 +147,11 @@ class CallSession:
             logger.info(
                 "call %s: socket open (%s)", self.call_id, "reconnect" if reconnect else "new call"
             )
-            for frame in self.protocol.start(reconnect=reconnect):
+            greeting = None if reconnect else self.settings.greeting  # a reconnect never greets
+            for frame in self.protocol.start(greet=greeting is not None):
                 self.send(frame)
-            if not reconnect:
-                self._spawn(self._greet())
+            if greeting is not None:
+                self._spawn(self._greet(greeting))
             await self._read()
         finally:
             metrics.OPEN_CALLS.dec()
@@ -233,12 +233,14 @@ class CallSession:
                 metadata[identity.METADATA_KEY] = caller
         return metadata
 
-    async def _greet(self) -> None:
+    async def _greet(self, greeting: str) -> None:
+        """Response 0 of a new call: Rasa's answer to the configured greeting text, once the
+        caller's number is known (or the wait is over), so the greeting may use it."""
         try:
             await asyncio.wait_for(self.call_details.wait(), self.settings.call_details_wait)
         except asyncio.TimeoutError:
             pass
-        await self._run_turn(0, GREETING_TRIGGER, "greeting")
+        await self._run_turn(0, greeting, "greeting")
 
     async def _turn(self, event: TurnRequested) -> None:
         async with self.turn_lock:
@@ -410,13 +412,7 @@ class CallSession:
             return {}
         user = events[start]
         turn = events[start + 1 :]
-        actions = [e.action_name for e in turn if e.type_name == "action"]
-        if "action_gemini_fallback" in actions:
-            route = "fallback"
-        elif any(a and a.endswith("_form") for a in actions):
-            route = "form"
-        else:
-            route = "rule"
+        route = routes.turn_route(events, start, routes.model_fallback_action(self.agent))
         intent = user.intent or {}
         slots = sorted({e.key for e in turn if e.type_name == "slot" and e.key != "requested_slot"})
         return {

@@ -29,6 +29,18 @@ def flag(value: Any, name: str) -> bool:
     raise ValueError(f"retell {name} must be true or false, got {value!r}")
 
 
+def greeting_text(value: Any) -> str | None:
+    """The greeting option: absent or null for none, else a text that is not blank."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(
+            f"retell greeting must be the text that opens a call (e.g. /greet), or absent for "
+            f"none, got {value!r}"
+        )
+    return value.strip()
+
+
 @dataclass(frozen=True)
 class RetellSettings:
     """Channel options: credentials.yml values, overridden by the environment. Secrets come from
@@ -41,6 +53,10 @@ class RetellSettings:
     channel_secret: bytes | None = None  # CHANNEL_SECRET: signs caller phone, turn facts, relay
     replica_id: str = "default"  # REPLICA_ID: which RELAY_URLS entry reaches this process
     turn_thread: bool = False  # Rasa turns on a thread of their own (turn_loop.py), or Sanic's
+    # What the channel sends Rasa to open a new call ("/greet"); None: response 0 is closed
+    # empty and the caller speaks first. Part of the project's dialogue, so never from the
+    # environment.
+    greeting: str | None = None
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> RetellSettings:
@@ -60,6 +76,7 @@ class RetellSettings:
             channel_secret=identity.secret_from_env(),
             replica_id=os.environ.get("REPLICA_ID", "").strip() or cls.replica_id,
             turn_thread=flag(values.get("turn_thread", cls.turn_thread), "turn_thread"),
+            greeting=greeting_text(values.get("greeting")),
         )
         if not 0 < settings.max_frame_bytes < SANIC_MAX_FRAME:
             raise ValueError(

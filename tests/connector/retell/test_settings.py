@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 from connector.retell.settings import RetellSettings
 
@@ -22,3 +25,24 @@ def test_a_malformed_switch_is_refused_by_name(monkeypatch):
     monkeypatch.setenv("RETELL_TURN_THREAD", "maybe")
     with pytest.raises(ValueError, match="turn_thread must be true or false, got 'maybe'"):
         RetellSettings.from_credentials({})
+
+
+def test_the_greeting_is_the_projects_opening_text_and_none_by_default():
+    assert RetellSettings.from_credentials({}).greeting is None
+    assert RetellSettings.from_credentials(None).greeting is None
+    assert RetellSettings.from_credentials({"greeting": None}).greeting is None
+    assert RetellSettings.from_credentials({"greeting": "/greet"}).greeting == "/greet"
+    assert RetellSettings.from_credentials({"greeting": " hello "}).greeting == "hello"
+
+
+@pytest.mark.parametrize("bad", ["", "   ", 7, ["/greet"], True])
+def test_a_blank_or_non_text_greeting_is_refused_by_name(bad):
+    with pytest.raises(ValueError, match="retell greeting must be the text that opens a call"):
+        RetellSettings.from_credentials({"greeting": bad})
+
+
+def test_the_projects_credentials_greet_with_greet():
+    project = Path(__file__).resolve().parents[3] / "rasa_project"
+    for name in ("credentials.yml", "credentials.production.yml"):
+        entry = yaml.safe_load((project / name).read_text())["connector.retell.channel.RetellInput"]
+        assert RetellSettings.from_credentials(entry).greeting == "/greet", name
