@@ -88,6 +88,7 @@ class RetellInput(InputChannel):
     def __init__(self, settings: RetellSettings | None = None) -> None:
         self.settings = settings or RetellSettings()
         self.settings.warn_if_open()
+        metrics.use_prefix(self.settings.metrics_prefix)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = _RetellBlueprint("retell_webhook", __name__)
@@ -133,7 +134,7 @@ class RetellInput(InputChannel):
             ):
                 problem = "replayed request"
             if problem is not None:
-                metrics.ERRORS.labels(kind="relay_refused").inc()
+                metrics.error("relay_refused")
                 logger.warning("relay: refused a request (%s)", problem)
                 return response.json({"error": problem}, status=401)
             piece = relay.parse_chunk(request.body)

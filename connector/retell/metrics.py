@@ -5,9 +5,13 @@ All are counted where they happen, in the Retell channel: the per-turn log line'
 numbers. Fallback outcomes come from the fallback action itself, as the `fallback_outcome` flag
 of its last message (the actions run in another process; the flag needs no second endpoint).
 Labels are small closed sets (never a call id, a phone number or a text), so the series stay few.
+Names start with the channel's `metrics_prefix` setting (`retell_turns_total` by default), so a
+project keeps its dashboards' names.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -19,7 +23,7 @@ from prometheus_client import (
 )
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST  # of `exposition()`, for the scrape route
-REGISTRY = CollectorRegistry(auto_describe=True)
+DEFAULT_PREFIX = "retell"  # metric names start with the channel's `metrics_prefix` setting
 # Voice turns: most answers are well under a second; the holding line goes out at 1.5 s.
 _BUCKETS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
 # Route labels (routes.py): the turn's own routes, then the policies Rasa 3.6 ships. A route
@@ -37,37 +41,78 @@ ROUTES = (
     "unexpectedintent",
 )
 
-TURNS = Counter(
-    "booking_turns", "Turns answered, by kind and route.", ["kind", "route"], registry=REGISTRY
-)
-FIRST_FRAME = Histogram(
-    "booking_turn_first_frame_seconds",
-    "From a request to the first frame of its answer.",
-    ["route"],
-    buckets=_BUCKETS,
-    registry=REGISTRY,
-)
-TURN_TIME = Histogram(
-    "booking_turn_seconds",
-    "From a request to the closing frame.",
-    ["route"],
-    buckets=_BUCKETS,
-    registry=REGISTRY,
-)
-FALLBACKS = Counter(
-    "booking_fallbacks", "Fallback answers, by outcome.", ["outcome"], registry=REGISTRY
-)
-ERRORS = Counter("booking_errors", "Things that went wrong, by kind.", ["kind"], registry=REGISTRY)
-OPEN_CALLS = Gauge("booking_open_calls", "Call sockets open on this server.", registry=REGISTRY)
-SUPERSESSIONS = Counter(
-    "booking_supersessions", "Requests superseded by a newer one (barge-in).", registry=REGISTRY
-)
-RECONNECTS = Counter(
-    "booking_reconnects", "Sockets that continued a known call.", registry=REGISTRY
-)
-HOLDING_LINES = Counter(
-    "booking_holding_lines", "Holding lines said by the watchdog.", registry=REGISTRY
-)
+
+@dataclass(frozen=True)
+class _Metrics:
+    """The channel's metrics under one name prefix, in a registry of their own."""
+
+    prefix: str
+    registry: CollectorRegistry
+    turns: Counter
+    first_frame: Histogram
+    turn_time: Histogram
+    fallbacks: Counter
+    errors: Counter
+    open_calls: Gauge
+    supersessions: Counter
+    reconnects: Counter
+    holding_lines: Counter
+
+
+def _build(prefix: str) -> _Metrics:
+    registry = CollectorRegistry(auto_describe=True)
+
+    def histogram(name: str, help_text: str) -> Histogram:
+        return Histogram(
+            f"{prefix}_{name}", help_text, ["route"], buckets=_BUCKETS, registry=registry
+        )
+
+    return _Metrics(
+        prefix=prefix,
+        registry=registry,
+        turns=Counter(
+            f"{prefix}_turns",
+            "Turns answered, by kind and route.",
+            ["kind", "route"],
+            registry=registry,
+        ),
+        first_frame=histogram(
+            "turn_first_frame_seconds", "From a request to the first frame of its answer."
+        ),
+        turn_time=histogram("turn_seconds", "From a request to the closing frame."),
+        fallbacks=Counter(
+            f"{prefix}_fallbacks", "Fallback answers, by outcome.", ["outcome"], registry=registry
+        ),
+        errors=Counter(
+            f"{prefix}_errors", "Things that went wrong, by kind.", ["kind"], registry=registry
+        ),
+        open_calls=Gauge(
+            f"{prefix}_open_calls", "Call sockets open on this server.", registry=registry
+        ),
+        supersessions=Counter(
+            f"{prefix}_supersessions",
+            "Requests superseded by a newer one (barge-in).",
+            registry=registry,
+        ),
+        reconnects=Counter(
+            f"{prefix}_reconnects", "Sockets that continued a known call.", registry=registry
+        ),
+        holding_lines=Counter(
+            f"{prefix}_holding_lines", "Holding lines said by the watchdog.", registry=registry
+        ),
+    )
+
+
+_METRICS = _build(DEFAULT_PREFIX)
+
+
+def use_prefix(prefix: str) -> None:
+    """Name the metrics `<prefix>_...`; the channel calls it once, at start-up, before any call
+    is counted (a new prefix starts from zero)."""
+    global _METRICS
+    if prefix != _METRICS.prefix:
+        _METRICS = _build(prefix)
+
 
 # Known outcomes of the fallback action; anything else is counted as "other".
 FALLBACK_OUTCOMES = (
@@ -84,15 +129,40 @@ FALLBACK_OUTCOMES = (
 
 def turn(kind: str, route: str | None, first_frame: float | None, total: float) -> None:
     label = route if route in ROUTES else "other"
-    TURNS.labels(kind=kind, route=label).inc()
-    TURN_TIME.labels(route=label).observe(total)
+    _METRICS.turns.labels(kind=kind, route=label).inc()
+    _METRICS.turn_time.labels(route=label).observe(total)
     if first_frame is not None:
-        FIRST_FRAME.labels(route=label).observe(first_frame)
+        _METRICS.first_frame.labels(route=label).observe(first_frame)
 
 
 def fallback(outcome: object) -> None:
-    FALLBACKS.labels(outcome=outcome if outcome in FALLBACK_OUTCOMES else "other").inc()
+    label = outcome if outcome in FALLBACK_OUTCOMES else "other"
+    _METRICS.fallbacks.labels(outcome=label).inc()
+
+
+def error(kind: str) -> None:
+    _METRICS.errors.labels(kind=kind).inc()
+
+
+def call_opened() -> None:
+    _METRICS.open_calls.inc()
+
+
+def call_closed() -> None:
+    _METRICS.open_calls.dec()
+
+
+def superseded() -> None:
+    _METRICS.supersessions.inc()
+
+
+def reconnected() -> None:
+    _METRICS.reconnects.inc()
+
+
+def holding_line() -> None:
+    _METRICS.holding_lines.inc()
 
 
 def exposition() -> bytes:
-    return generate_latest(REGISTRY)
+    return generate_latest(_METRICS.registry)

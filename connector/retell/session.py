@@ -113,7 +113,7 @@ class CallSession:
             try:
                 await self.ws.send(frame.to_wire())
             except Exception as error:  # the socket is gone: the reader loop ends the session
-                metrics.ERRORS.labels(kind="send_failed").inc()
+                metrics.error("send_failed")
                 logger.info("call %s: send failed (%s)", self.call_id, type(error).__name__)
                 return
 
@@ -139,11 +139,11 @@ class CallSession:
     async def run(self) -> None:
         writer = asyncio.ensure_future(self._writer())
         LIVE_CALLS[self.call_id] = self
-        metrics.OPEN_CALLS.inc()
+        metrics.call_opened()
         try:
             reconnect = await self._known_call()
             if reconnect:
-                metrics.RECONNECTS.inc()
+                metrics.reconnected()
             logger.info(
                 "call %s: socket open (%s)", self.call_id, "reconnect" if reconnect else "new call"
             )
@@ -154,7 +154,7 @@ class CallSession:
                 self._spawn(self._greet(greeting))
             await self._read()
         finally:
-            metrics.OPEN_CALLS.dec()
+            metrics.call_closed()
             if LIVE_CALLS.get(self.call_id) is self:
                 del LIVE_CALLS[self.call_id]
             for task in list(self.tasks):
@@ -192,7 +192,7 @@ class CallSession:
             self.send(self.protocol.pong(event.timestamp))  # inline, never behind a turn
         elif isinstance(event, TurnRequested):
             if event.superseded is not None:
-                metrics.SUPERSESSIONS.inc()
+                metrics.superseded()
                 logger.info(
                     "call %s: response %s superseded by %s",
                     self.call_id,
@@ -203,7 +203,7 @@ class CallSession:
         elif isinstance(event, CallDetails):
             self.call_details.set()
         elif isinstance(event, Malformed):
-            metrics.ERRORS.labels(kind="malformed_frame").inc()
+            metrics.error("malformed_frame")
             logger.warning("call %s: skipped a malformed frame: %s", self.call_id, event.reason)
         elif isinstance(event, Ignored):
             logger.debug("call %s: ignored: %s", self.call_id, event.reason)
@@ -255,7 +255,7 @@ class CallSession:
                         undo_last_message(self.agent, self.call_id, self.processed[event.unheard])
                     )
                 except Exception as error:  # the turn below still answers (or apologises)
-                    metrics.ERRORS.labels(kind="undo_failed").inc()
+                    metrics.error("undo_failed")
                     logger.error(
                         "call %s: could not undo the unheard turn %s (%s)",
                         self.call_id,
@@ -327,7 +327,7 @@ class CallSession:
             )
         except Exception:
             failed = True
-            metrics.ERRORS.labels(kind="turn_failed").inc()
+            metrics.error("turn_failed")
             logger.exception("call %s: turn %s failed", self.call_id, response_id)
             if not output.spoke:
                 self._say_and_close(response_id, FAILED)
@@ -379,7 +379,7 @@ class CallSession:
         frame = self.protocol.send_text(response_id, nudges.HOLDING_LINE + " ")
         if frame is not None:
             self.send(frame)
-            metrics.HOLDING_LINES.inc()
+            metrics.holding_line()
             logger.info(
                 "call %s: response %s: holding line after %.1f s",
                 self.call_id,

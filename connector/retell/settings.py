@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import logging
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,8 @@ logger = logging.getLogger("connector.retell.channel")
 # Retell sends the whole transcript with word timings on every update, so frames grow with the
 # call: Sanic's 1 MiB default would close a long call's socket with 1009.
 SANIC_MAX_FRAME = 16 * 1024 * 1024
+# A Prometheus metric name's first part (the colon is for recording rules, not for exporters).
+_METRIC_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 
 
 def flag(value: Any, name: str) -> bool:
@@ -57,6 +60,7 @@ class RetellSettings:
     # empty and the caller speaks first. Part of the project's dialogue, so never from the
     # environment.
     greeting: str | None = None
+    metrics_prefix: str = "retell"  # the Prometheus metrics are named <prefix>_turns_total, ...
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> RetellSettings:
@@ -77,11 +81,17 @@ class RetellSettings:
             replica_id=os.environ.get("REPLICA_ID", "").strip() or cls.replica_id,
             turn_thread=flag(values.get("turn_thread", cls.turn_thread), "turn_thread"),
             greeting=greeting_text(values.get("greeting")),
+            metrics_prefix=str(values.get("metrics_prefix", cls.metrics_prefix)),
         )
         if not 0 < settings.max_frame_bytes < SANIC_MAX_FRAME:
             raise ValueError(
                 f"retell max_frame_bytes must be between 1 and {SANIC_MAX_FRAME - 1}, "
                 f"got {settings.max_frame_bytes}"
+            )
+        if not _METRIC_NAME.fullmatch(settings.metrics_prefix):
+            raise ValueError(
+                "retell metrics_prefix must be letters, digits and underscores, not starting "
+                f"with a digit, got {settings.metrics_prefix!r}"
             )
         if settings.holding_after < 0:
             raise ValueError(

@@ -15,6 +15,7 @@ import re
 import shutil
 import signal
 import subprocess
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -212,3 +213,9 @@ def test_a_call_to_the_stock_project(stock):
         "rule",
         "rule",
     ], log
+    # The metrics carry the same routes, under the default name prefix.
+    scrape = f"http://127.0.0.1:{stock.port}/webhooks/retell/metrics"
+    with urllib.request.urlopen(scrape, timeout=10) as response:
+        exposition = response.read().decode()
+    assert 'retell_turns_total{kind="greeting",route="memoization"} 1.0' in exposition
+    assert 'retell_turns_total{kind="response",route="rule"}' in exposition

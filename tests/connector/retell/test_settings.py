@@ -41,8 +41,17 @@ def test_a_blank_or_non_text_greeting_is_refused_by_name(bad):
         RetellSettings.from_credentials({"greeting": bad})
 
 
-def test_the_projects_credentials_greet_with_greet():
+def test_the_projects_credentials_greet_with_greet_and_keep_the_booking_metric_names():
     project = Path(__file__).resolve().parents[3] / "rasa_project"
     for name in ("credentials.yml", "credentials.production.yml"):
         entry = yaml.safe_load((project / name).read_text())["connector.retell.channel.RetellInput"]
-        assert RetellSettings.from_credentials(entry).greeting == "/greet", name
+        settings = RetellSettings.from_credentials(entry)
+        assert (settings.greeting, settings.metrics_prefix) == ("/greet", "booking"), name
+
+
+def test_the_metrics_prefix_names_the_metrics_and_must_be_a_metric_name():
+    assert RetellSettings.from_credentials({}).metrics_prefix == "retell"
+    assert RetellSettings.from_credentials({"metrics_prefix": "shop"}).metrics_prefix == "shop"
+    for bad in ("", "9lives", "my-shop", "a b", "x:y"):
+        with pytest.raises(ValueError, match="retell metrics_prefix must be letters"):
+            RetellSettings.from_credentials({"metrics_prefix": bad})
