@@ -55,3 +55,23 @@ def test_the_metrics_prefix_names_the_metrics_and_must_be_a_metric_name():
     for bad in ("", "9lives", "my-shop", "a b", "x:y"):
         with pytest.raises(ValueError, match="retell metrics_prefix must be letters"):
             RetellSettings.from_credentials({"metrics_prefix": bad})
+
+
+def test_production_requires_the_channels_own_secrets_and_not_an_action_servers(monkeypatch):
+    from connector.retell.channel import RetellInput
+
+    monkeypatch.setenv("PRODUCTION", "1")
+    monkeypatch.setenv("RETELL_WS_SECRET", "s" * 20)
+    monkeypatch.setenv("CHANNEL_SECRET", "c" * 20)
+    for name in ("ACTION_SERVER_TOKEN", "RASA_API_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    assert RetellInput.from_credentials({}).settings.ws_secret == "s" * 20
+    monkeypatch.setenv("ACTION_SERVER_TOKEN", "short")  # set, so checked: too short
+    with pytest.raises(SystemExit) as stopped:
+        RetellInput.from_credentials({})
+    assert stopped.value.code == 2
+    monkeypatch.delenv("ACTION_SERVER_TOKEN")
+    monkeypatch.delenv("CHANNEL_SECRET")
+    with pytest.raises(SystemExit) as stopped:
+        RetellInput.from_credentials({})
+    assert stopped.value.code == 2
