@@ -88,7 +88,7 @@ class RetellInput(InputChannel):
     def __init__(self, settings: RetellSettings | None = None) -> None:
         self.settings = settings or RetellSettings()
         self.settings.warn_if_open()
-        metrics.use_prefix(self.settings.metrics_prefix)
+        metrics.configure(self.settings.metrics_prefix, self.settings.fallback_outcomes)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = _RetellBlueprint("retell_webhook", __name__)

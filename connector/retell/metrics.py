@@ -3,7 +3,8 @@
 
 All are counted where they happen, in the Retell channel: the per-turn log line's facts as
 numbers. Fallback outcomes come from the fallback action itself, as the `fallback_outcome` flag
-of its last message (the actions run in another process; the flag needs no second endpoint).
+of its last message (the actions run in another process; the flag needs no second endpoint);
+the channel's `fallback_outcomes` setting names the ones counted by name.
 Labels are small closed sets (never a call id, a phone number or a text), so the series stay few.
 Names start with the channel's `metrics_prefix` setting (`retell_turns_total` by default), so a
 project keeps its dashboards' names.
@@ -47,6 +48,7 @@ class _Metrics:
     """The channel's metrics under one name prefix, in a registry of their own."""
 
     prefix: str
+    fallback_outcomes: tuple[str, ...]  # the outcome labels; any other outcome is "other"
     registry: CollectorRegistry
     turns: Counter
     first_frame: Histogram
@@ -59,7 +61,7 @@ class _Metrics:
     holding_lines: Counter
 
 
-def _build(prefix: str) -> _Metrics:
+def _build(prefix: str, fallback_outcomes: tuple[str, ...] = ()) -> _Metrics:
     registry = CollectorRegistry(auto_describe=True)
 
     def histogram(name: str, help_text: str) -> Histogram:
@@ -69,6 +71,7 @@ def _build(prefix: str) -> _Metrics:
 
     return _Metrics(
         prefix=prefix,
+        fallback_outcomes=fallback_outcomes,
         registry=registry,
         turns=Counter(
             f"{prefix}_turns",
@@ -106,25 +109,13 @@ def _build(prefix: str) -> _Metrics:
 _METRICS = _build(DEFAULT_PREFIX)
 
 
-def use_prefix(prefix: str) -> None:
-    """Name the metrics `<prefix>_...`; the channel calls it once, at start-up, before any call
-    is counted (a new prefix starts from zero)."""
+def configure(prefix: str, fallback_outcomes: tuple[str, ...]) -> None:
+    """Name the metrics `<prefix>_...` and set the fallback outcomes counted by name (the
+    channel's settings). The channel calls it once, at start-up, before anything is counted; a
+    change starts the metrics from zero."""
     global _METRICS
-    if prefix != _METRICS.prefix:
-        _METRICS = _build(prefix)
-
-
-# Known outcomes of the fallback action; anything else is counted as "other".
-FALLBACK_OUTCOMES = (
-    "faq",
-    "not_sure",
-    "answered",
-    "superseded",
-    "timeout",
-    "error",
-    "stream_broken",
-    "blocked",
-)
+    if (prefix, fallback_outcomes) != (_METRICS.prefix, _METRICS.fallback_outcomes):
+        _METRICS = _build(prefix, fallback_outcomes)
 
 
 def turn(kind: str, route: str | None, first_frame: float | None, total: float) -> None:
@@ -136,7 +127,7 @@ def turn(kind: str, route: str | None, first_frame: float | None, total: float) 
 
 
 def fallback(outcome: object) -> None:
-    label = outcome if outcome in FALLBACK_OUTCOMES else "other"
+    label = outcome if outcome in _METRICS.fallback_outcomes else "other"
     _METRICS.fallbacks.labels(outcome=label).inc()
 
 

@@ -18,6 +18,7 @@ logger = logging.getLogger("connector.retell.channel")
 SANIC_MAX_FRAME = 16 * 1024 * 1024
 # A Prometheus metric name's first part (the colon is for recording rules, not for exporters).
 _METRIC_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+_LABEL = re.compile(r"[a-zA-Z0-9_]{1,40}")
 
 
 def flag(value: Any, name: str) -> bool:
@@ -44,6 +45,20 @@ def greeting_text(value: Any) -> str | None:
     return value.strip()
 
 
+def outcome_names(value: Any) -> tuple[str, ...]:
+    """The fallback_outcomes option: absent for none, else a list of label-safe names."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(
+        isinstance(name, str) and _LABEL.fullmatch(name) for name in value
+    ):
+        raise ValueError(
+            "retell fallback_outcomes must be a list of names (letters, digits, underscores), "
+            f"got {value!r}"
+        )
+    return tuple(value)
+
+
 @dataclass(frozen=True)
 class RetellSettings:
     """Channel options: credentials.yml values, overridden by the environment. Secrets come from
@@ -61,6 +76,8 @@ class RetellSettings:
     # environment.
     greeting: str | None = None
     metrics_prefix: str = "retell"  # the Prometheus metrics are named <prefix>_turns_total, ...
+    # The `fallback_outcome` flags counted by name (labels stay a closed set); others: "other".
+    fallback_outcomes: tuple[str, ...] = ()
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> RetellSettings:
@@ -82,6 +99,7 @@ class RetellSettings:
             turn_thread=flag(values.get("turn_thread", cls.turn_thread), "turn_thread"),
             greeting=greeting_text(values.get("greeting")),
             metrics_prefix=str(values.get("metrics_prefix", cls.metrics_prefix)),
+            fallback_outcomes=outcome_names(values.get("fallback_outcomes")),
         )
         if not 0 < settings.max_frame_bytes < SANIC_MAX_FRAME:
             raise ValueError(

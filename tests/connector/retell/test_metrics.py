@@ -21,7 +21,7 @@ def turns(route: str, kind: str = "response") -> float:
 
 def test_the_prefix_names_every_metric(monkeypatch):
     monkeypatch.setattr(metrics, "_METRICS", metrics._METRICS)
-    metrics.use_prefix("shop")
+    metrics.configure("shop", ())
     metrics.call_opened()
     metrics.error("send_failed")
     names = {name for name, _ in samples()}
@@ -32,10 +32,23 @@ def test_the_prefix_names_every_metric(monkeypatch):
 
 def test_route_labels_are_the_known_routes_and_policies_else_other(monkeypatch):
     monkeypatch.setattr(metrics, "_METRICS", metrics._METRICS)
-    metrics.use_prefix("shop")
+    metrics.configure("shop", ())
     for route in ("rule", "memoization", "ted", "form", "fallback", "mycustom", None):
         metrics.turn("response", route, 0.1, 0.2)
     for route in ("rule", "memoization", "ted", "form", "fallback"):
         assert turns(route) == 1, route
     assert turns("other") == 2  # a custom policy's route and an unknown one
     assert turns("mycustom") == 0
+
+
+def test_fallback_outcomes_are_counted_by_name_only_when_configured(monkeypatch):
+    monkeypatch.setattr(metrics, "_METRICS", metrics._METRICS)
+    metrics.configure("shop", ("faq", "answered"))
+    for outcome in ("faq", "answered", "answered", "made_up", None):
+        metrics.fallback(outcome)
+
+    def outcomes(label: str) -> float:
+        return samples().get(("shop_fallbacks_total", (("outcome", label),)), 0.0)
+
+    assert (outcomes("faq"), outcomes("answered"), outcomes("other")) == (1, 2, 2)
+    assert outcomes("made_up") == 0

@@ -43,10 +43,14 @@ def test_a_blank_or_non_text_greeting_is_refused_by_name(bad):
 
 def test_the_projects_credentials_greet_with_greet_and_keep_the_booking_metric_names():
     project = Path(__file__).resolve().parents[3] / "rasa_project"
-    for name in ("credentials.yml", "credentials.production.yml"):
-        entry = yaml.safe_load((project / name).read_text())["connector.retell.channel.RetellInput"]
-        settings = RetellSettings.from_credentials(entry)
-        assert (settings.greeting, settings.metrics_prefix) == ("/greet", "booking"), name
+    entries = [
+        yaml.safe_load((project / name).read_text())["connector.retell.channel.RetellInput"]
+        for name in ("credentials.yml", "credentials.production.yml")
+    ]
+    assert entries[0] == entries[1]  # development and production calls behave alike
+    settings = RetellSettings.from_credentials(entries[0])
+    assert (settings.greeting, settings.metrics_prefix) == ("/greet", "booking")
+    assert {"faq", "answered", "stream_broken"} <= set(settings.fallback_outcomes)
 
 
 def test_the_metrics_prefix_names_the_metrics_and_must_be_a_metric_name():
@@ -75,3 +79,12 @@ def test_production_requires_the_channels_own_secrets_and_not_an_action_servers(
     with pytest.raises(SystemExit) as stopped:
         RetellInput.from_credentials({})
     assert stopped.value.code == 2
+
+
+def test_fallback_outcomes_are_a_list_of_label_names():
+    assert RetellSettings.from_credentials({}).fallback_outcomes == ()
+    given = {"fallback_outcomes": ["faq", "not_sure"]}
+    assert RetellSettings.from_credentials(given).fallback_outcomes == ("faq", "not_sure")
+    for bad in ("faq", ["faq", "not sure"], [1], ["x" * 41]):
+        with pytest.raises(ValueError, match="retell fallback_outcomes must be a list of names"):
+            RetellSettings.from_credentials({"fallback_outcomes": bad})
