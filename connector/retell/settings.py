@@ -127,8 +127,8 @@ class RetellSettings:
             )
         if self.channel_secret is None:
             logger.warning(
-                "%s is not set: callers' phone numbers are not passed to the actions (no "
-                "recognised callers, no bookings found by phone).",
+                "%s is not set: callers' phone numbers are not passed to the actions, and the "
+                "relay that streams an action's answer into a call is off.",
                 identity.SECRET_ENV,
             )
 
