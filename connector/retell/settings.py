@@ -45,6 +45,16 @@ def greeting_text(value: Any) -> str | None:
     return value.strip()
 
 
+def metrics_prefix(value: Any) -> str:
+    """The metrics_prefix option: the first part of a Prometheus metric name."""
+    if not isinstance(value, str) or not _METRIC_NAME.fullmatch(value):
+        raise ValueError(
+            "retell metrics_prefix must be letters, digits and underscores, not starting "
+            f"with a digit, got {value!r}"
+        )
+    return value
+
+
 def outcome_names(value: Any) -> tuple[str, ...]:
     """The fallback_outcomes option: absent for none, else a list of label-safe names."""
     if value is None:
@@ -98,18 +108,13 @@ class RetellSettings:
             replica_id=os.environ.get("REPLICA_ID", "").strip() or cls.replica_id,
             turn_thread=flag(values.get("turn_thread", cls.turn_thread), "turn_thread"),
             greeting=greeting_text(values.get("greeting")),
-            metrics_prefix=str(values.get("metrics_prefix", cls.metrics_prefix)),
+            metrics_prefix=metrics_prefix(values.get("metrics_prefix", cls.metrics_prefix)),
             fallback_outcomes=outcome_names(values.get("fallback_outcomes")),
         )
         if not 0 < settings.max_frame_bytes < SANIC_MAX_FRAME:
             raise ValueError(
                 f"retell max_frame_bytes must be between 1 and {SANIC_MAX_FRAME - 1}, "
                 f"got {settings.max_frame_bytes}"
-            )
-        if not _METRIC_NAME.fullmatch(settings.metrics_prefix):
-            raise ValueError(
-                "retell metrics_prefix must be letters, digits and underscores, not starting "
-                f"with a digit, got {settings.metrics_prefix!r}"
             )
         if settings.holding_after < 0:
             raise ValueError(

@@ -56,7 +56,7 @@ def test_the_projects_credentials_greet_with_greet_and_keep_the_booking_metric_n
 def test_the_metrics_prefix_names_the_metrics_and_must_be_a_metric_name():
     assert RetellSettings.from_credentials({}).metrics_prefix == "retell"
     assert RetellSettings.from_credentials({"metrics_prefix": "shop"}).metrics_prefix == "shop"
-    for bad in ("", "9lives", "my-shop", "a b", "x:y"):
+    for bad in ("", "9lives", "my-shop", "a b", "x:y", None, 7):
         with pytest.raises(ValueError, match="retell metrics_prefix must be letters"):
             RetellSettings.from_credentials({"metrics_prefix": bad})
 
