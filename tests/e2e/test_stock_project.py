@@ -48,12 +48,13 @@ policies:
 
 CHANNEL = "\nconnector.retell.channel.RetellInput:\n  greeting: /greet\n"
 
-# What the server's modules under the copy are, seen as `rasa` sees them (rasa/__main__.py puts
-# the working directory first on the path): every module of the two packages, with its file.
+# Which files the channel's import loads, seen as `rasa` sees them (rasa/__main__.py puts the
+# working directory on the path ahead of the installed packages): every module of the copied
+# packages and of `actions`, with its file.
 WHICH_FILES = (
     "import json, os, sys; sys.path.insert(1, os.getcwd()); import connector.retell.channel; "
     "print(json.dumps({n: m.__file__ for n, m in sys.modules.items() "
-    "if n.split('.')[0] in ('connector', 'common')}))"
+    "if n.split('.')[0] in ('connector', 'common', 'actions')}))"
 )
 
 
@@ -148,10 +149,10 @@ def test_the_copy_of_the_channel_is_what_runs_and_it_needs_nothing_else(stock):
     files = json.loads(shown.stdout.splitlines()[-1])
     copy = project.resolve()
     assert Path(files["connector.retell.channel"]).resolve().parent == copy / "connector" / "retell"
-    # Everything of the two packages comes from the copy: nothing is borrowed from the repository
-    # (its Rasa patches included).
+    # Everything comes from the copy: nothing is borrowed from the repository (its Rasa patches
+    # included), and no actions are imported.
     assert all(Path(f).resolve().is_relative_to(copy) for f in files.values()), files
-    assert not any(n.startswith("connector.rasa_patches") for n in files), files
+    assert not any(n.startswith(("connector.rasa_patches", "actions")) for n in files), files
 
 
 def test_a_call_to_the_stock_project(stock):
