@@ -52,19 +52,18 @@ class RetellInput(InputChannel):
     def from_credentials(cls, credentials: dict[str, Any] | None) -> RetellInput:
         # Rasa builds its channels before it serves anything: a missing, blank or (in production)
         # short secret stops the server here with exit 2, instead of a socket without a check.
+        # Production requires the channel's own secrets; any other known secret that is set is
+        # checked too (an action server's token is the project's: its endpoints file names it).
         required = []
         if startup_secrets.is_production():
-            required = [
-                startup_secrets.RETELL_WS_SECRET,
-                startup_secrets.CHANNEL_SECRET,
-                startup_secrets.ACTION_SERVER_TOKEN,
-            ]
+            required = [startup_secrets.RETELL_WS_SECRET, startup_secrets.CHANNEL_SECRET]
         startup_secrets.check_or_exit(required)
         return cls(RetellSettings.from_credentials(credentials))
 
     def __init__(self, settings: RetellSettings | None = None) -> None:
         self.settings = settings or RetellSettings()
         self.settings.warn_if_open()
+        metrics.configure(self.settings.metrics_prefix, self.settings.fallback_outcomes)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = _RetellBlueprint("retell_webhook", __name__)
@@ -110,7 +109,7 @@ class RetellInput(InputChannel):
             ):
                 problem = "replayed request"
             if problem is not None:
-                metrics.ERRORS.labels(kind="relay_refused").inc()
+                metrics.error("relay_refused")
                 logger.warning("relay: refused a request (%s)", problem)
                 return response.json({"error": problem}, status=401)
             piece = relay.parse_chunk(request.body)

@@ -248,11 +248,12 @@ class CallProtocol:
 
     # -- outbound
 
-    def start(self, reconnect: bool = False) -> list[ConfigFrame | ResponseFrame]:
-        """The opening frames: config first; on a reconnect also an empty, complete response 0.
+    def start(self, greet: bool = True) -> list[ConfigFrame | ResponseFrame]:
+        """The opening frames: config first; without `greet` also an empty, complete response 0.
 
-        On a new call response 0 stays requested: the greeting comes later via send_text(0, ...).
-        On a reconnect we must not greet again, but Retell may be waiting for response 0.
+        With `greet` (a new call) response 0 stays requested: the greeting comes later via
+        send_text(0, ...). Without it (a reconnect, or no greeting configured) nothing is said,
+        but Retell waits for response 0 before it lets the caller speak.
         """
         if self._started:
             raise LocalProtocolError("start() called twice on one socket")
@@ -260,7 +261,7 @@ class CallProtocol:
         frames: list[ConfigFrame | ResponseFrame] = [self.config]
         if self._current is None:  # no request raced ahead of our config
             self._current, self._phase = 0, _Phase.REQUESTED
-        if reconnect:
+        if not greet:
             frames.append(ResponseFrame(0, "", True))
             if self._current == 0:
                 self._phase = _Phase.CLOSED

@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 from rasa.core.channels.channel import UserMessage
 
 from common import caller_text, identity, relay
-from connector.retell import metrics, nudges
+from connector.retell import metrics, nudges, routes
 from connector.retell.frames import CallDetails, ConfigFrame, OutboundFrame, UpdateOnly
 from connector.retell.output import RetellOutput
 from connector.retell.protocol import (
@@ -60,7 +60,6 @@ _T = TypeVar("_T")
 # the entry; a closing socket removes only its own.
 LIVE_CALLS: dict[str, CallSession] = {}
 
-GREETING_TRIGGER = "/greet"
 APOLOGY = "Sorry, I didn't quite get that. Could you say it again?"
 FAILED = "Sorry, something went wrong on my side. Could you say that again?"
 
@@ -114,7 +113,7 @@ class CallSession:
             try:
                 await self.ws.send(frame.to_wire())
             except Exception as error:  # the socket is gone: the reader loop ends the session
-                metrics.ERRORS.labels(kind="send_failed").inc()
+                metrics.error("send_failed")
                 logger.info("call %s: send failed (%s)", self.call_id, type(error).__name__)
                 return
 
@@ -140,21 +139,22 @@ class CallSession:
     async def run(self) -> None:
         writer = asyncio.ensure_future(self._writer())
         LIVE_CALLS[self.call_id] = self
-        metrics.OPEN_CALLS.inc()
+        metrics.call_opened()
         try:
             reconnect = await self._known_call()
             if reconnect:
-                metrics.RECONNECTS.inc()
+                metrics.reconnected()
             logger.info(
                 "call %s: socket open (%s)", self.call_id, "reconnect" if reconnect else "new call"
             )
-            for frame in self.protocol.start(reconnect=reconnect):
+            greeting = None if reconnect else self.settings.greeting  # a reconnect never greets
+            for frame in self.protocol.start(greet=greeting is not None):
                 self.send(frame)
-            if not reconnect:
-                self._spawn(self._greet())
+            if greeting is not None:
+                self._spawn(self._greet(greeting))
             await self._read()
         finally:
-            metrics.OPEN_CALLS.dec()
+            metrics.call_closed()
             if LIVE_CALLS.get(self.call_id) is self:
                 del LIVE_CALLS[self.call_id]
             for task in list(self.tasks):
@@ -192,7 +192,7 @@ class CallSession:
             self.send(self.protocol.pong(event.timestamp))  # inline, never behind a turn
         elif isinstance(event, TurnRequested):
             if event.superseded is not None:
-                metrics.SUPERSESSIONS.inc()
+                metrics.superseded()
                 logger.info(
                     "call %s: response %s superseded by %s",
                     self.call_id,
@@ -203,7 +203,7 @@ class CallSession:
         elif isinstance(event, CallDetails):
             self.call_details.set()
         elif isinstance(event, Malformed):
-            metrics.ERRORS.labels(kind="malformed_frame").inc()
+            metrics.error("malformed_frame")
             logger.warning("call %s: skipped a malformed frame: %s", self.call_id, event.reason)
         elif isinstance(event, Ignored):
             logger.debug("call %s: ignored: %s", self.call_id, event.reason)
@@ -233,12 +233,14 @@ class CallSession:
                 metadata[identity.METADATA_KEY] = caller
         return metadata
 
-    async def _greet(self) -> None:
+    async def _greet(self, greeting: str) -> None:
+        """Response 0 of a new call: Rasa's answer to the configured greeting text, once the
+        caller's number is known (or the wait is over), so the greeting may use it."""
         try:
             await asyncio.wait_for(self.call_details.wait(), self.settings.call_details_wait)
         except asyncio.TimeoutError:
             pass
-        await self._run_turn(0, GREETING_TRIGGER, "greeting")
+        await self._run_turn(0, greeting, "greeting")
 
     async def _turn(self, event: TurnRequested) -> None:
         async with self.turn_lock:
@@ -253,7 +255,7 @@ class CallSession:
                         undo_last_message(self.agent, self.call_id, self.processed[event.unheard])
                     )
                 except Exception as error:  # the turn below still answers (or apologises)
-                    metrics.ERRORS.labels(kind="undo_failed").inc()
+                    metrics.error("undo_failed")
                     logger.error(
                         "call %s: could not undo the unheard turn %s (%s)",
                         self.call_id,
@@ -325,7 +327,7 @@ class CallSession:
             )
         except Exception:
             failed = True
-            metrics.ERRORS.labels(kind="turn_failed").inc()
+            metrics.error("turn_failed")
             logger.exception("call %s: turn %s failed", self.call_id, response_id)
             if not output.spoke:
                 self._say_and_close(response_id, FAILED)
@@ -377,7 +379,7 @@ class CallSession:
         frame = self.protocol.send_text(response_id, nudges.HOLDING_LINE + " ")
         if frame is not None:
             self.send(frame)
-            metrics.HOLDING_LINES.inc()
+            metrics.holding_line()
             logger.info(
                 "call %s: response %s: holding line after %.1f s",
                 self.call_id,
@@ -410,13 +412,7 @@ class CallSession:
             return {}
         user = events[start]
         turn = events[start + 1 :]
-        actions = [e.action_name for e in turn if e.type_name == "action"]
-        if "action_gemini_fallback" in actions:
-            route = "fallback"
-        elif any(a and a.endswith("_form") for a in actions):
-            route = "form"
-        else:
-            route = "rule"
+        route = routes.turn_route(events, start, routes.model_fallback_action(self.agent))
         intent = user.intent or {}
         slots = sorted({e.key for e in turn if e.type_name == "slot" and e.key != "requested_slot"})
         return {

@@ -65,7 +65,7 @@ def wire(frames) -> list[dict]:
 
 def started(reconnect: bool = False) -> CallProtocol:
     protocol = CallProtocol()
-    protocol.start(reconnect=reconnect)
+    protocol.start(greet=not reconnect)
     return protocol
 
 
@@ -198,7 +198,7 @@ def test_new_call_sends_config_first_and_leaves_the_greeting_to_the_assistant():
 
 def test_reconnect_sends_config_then_an_empty_complete_begin_message():
     protocol = CallProtocol(ConfigFrame(auto_reconnect=True, call_details=False))
-    frames = protocol.start(reconnect=True)
+    frames = protocol.start(greet=False)
     assert wire(frames) == [
         {
             "response_type": "config",

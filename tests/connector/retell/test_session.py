@@ -25,7 +25,7 @@ class MemorySocket:
 
 async def talk(on_new_message, lines: list[str], turn_thread: bool = False) -> list[dict]:
     ws, fake = MemorySocket(), FakeRetell()
-    settings = RetellSettings(call_details_wait=0.01, turn_thread=turn_thread)
+    settings = RetellSettings(call_details_wait=0.01, greeting="/greet", turn_thread=turn_thread)
     session = CallSession(ws, fake.call_id, on_new_message, None, settings)
     running = asyncio.ensure_future(session.run())
     await asyncio.sleep(0.1)
@@ -131,7 +131,11 @@ async def _call(on_new_message, steps, agent=None, **settings) -> list[dict]:
     """Drive a session: each step is a caller line, "/silence" (a reminder) or a raw frame."""
     ws, fake = MemorySocket(), FakeRetell(from_number="+17185550199")
     session = CallSession(
-        ws, fake.call_id, on_new_message, agent, RetellSettings(call_details_wait=0.01, **settings)
+        ws,
+        fake.call_id,
+        on_new_message,
+        agent,
+        RetellSettings(**{"call_details_wait": 0.01, "greeting": "/greet", **settings}),
     )
     running = asyncio.ensure_future(session.run())
     await ws.inbox.put(fake.call_details())
@@ -143,6 +147,34 @@ async def _call(on_new_message, steps, agent=None, **settings) -> list[dict]:
     await ws.inbox.put(None)
     await asyncio.wait_for(running, 5)
     return ws.sent
+
+
+def test_without_a_greeting_response_0_is_closed_empty_and_the_caller_speaks_first():
+    seen: list[str] = []
+
+    async def rasa(message):
+        seen.append(message.text)
+        await message.output_channel.send_text_message(message.sender_id, "Hello there.")
+
+    sent = asyncio.run(_call(rasa, ["hi"], greeting=None))
+    assert responses(sent, 0) == [
+        {"response_type": "response", "response_id": 0, "content": "", "content_complete": True}
+    ]
+    assert seen == ["hi"]  # no opening turn: the caller's line is the first Rasa hears
+    assert responses(sent, 1)[0]["content"] == "Hello there. "
+
+
+def test_the_configured_greeting_opens_a_new_call():
+    seen: list[str] = []
+
+    async def rasa(message):
+        seen.append(message.text)
+        await message.output_channel.send_text_message(message.sender_id, "Welcome!")
+
+    sent = asyncio.run(_call(rasa, [], greeting="/start_call"))
+    assert seen == ["/start_call"]
+    assert [f["content"] for f in responses(sent, 0)] == ["Welcome! ", ""]
+    assert responses(sent, 0)[-1]["content_complete"] is True
 
 
 def test_a_reminder_and_noise_are_answered_without_a_rasa_turn():
@@ -270,7 +302,7 @@ async def ping_during_a_busy_turn(turn_thread: bool) -> tuple[bool, list[dict]]:
         fake.call_id,
         busy,
         None,
-        RetellSettings(call_details_wait=0.01, turn_thread=turn_thread),
+        RetellSettings(call_details_wait=0.01, greeting="/greet", turn_thread=turn_thread),
     )
     running = asyncio.ensure_future(session.run())
     await asyncio.sleep(0.1)
@@ -345,7 +377,11 @@ def test_an_undo_that_fails_still_answers_the_repeat():
     async def call() -> list[dict]:
         ws, fake = MemorySocket(), FakeRetell()
         session = CallSession(
-            ws, fake.call_id, answer, Agent(), RetellSettings(call_details_wait=0.01)
+            ws,
+            fake.call_id,
+            answer,
+            Agent(),
+            RetellSettings(call_details_wait=0.01, greeting="/greet"),
         )
         running = asyncio.ensure_future(session.run())
         await asyncio.sleep(0.1)
