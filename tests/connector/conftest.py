@@ -10,16 +10,14 @@ import pytest
 from rasa.core.agent import Agent
 
 import connector.retell.channel  # noqa: F401  (what Rasa imports from credentials.yml: the tuning)
-from tests.e2e.servers import MODEL, PROJECT
+from tests.e2e.servers import PROJECT
 
 
 @pytest.fixture(scope="session")
-def agent() -> Iterator[Agent]:
-    if not MODEL.exists():
-        pytest.fail(f"no trained model at {MODEL}: run the tests with `make test`")
+def agent(model) -> Iterator[Agent]:
     here = os.getcwd()
     os.chdir(PROJECT)  # the model names its spaCy pipeline relative to the project, as Rasa runs
     try:
-        yield Agent.load(str(MODEL))
+        yield Agent.load(str(model))
     finally:
         os.chdir(here)

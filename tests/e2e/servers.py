@@ -1,8 +1,9 @@
 """Start the real action server and Rasa server for end-to-end tests, as `make run` does.
 
-Each Rasa start is slow (TensorFlow import, model load), so one pair serves the whole test
-session (see conftest.py). Every server gets free ports, its own SQLite files under a temporary
-directory, and logs in files that a failing test prints.
+Each Rasa start is slow (TensorFlow import, model load), so the tests take their pairs from one
+factory that starts each configuration once per session (pairs.py). Every server gets free
+ports, its own SQLite files under a temporary directory, and logs in files that a failing test
+prints.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ REPO = Path(__file__).resolve().parents[2]
 PROJECT = REPO / "rasa_project"
 BIN = Path(sys.executable).parent
 MODEL = PROJECT / "models" / "booking.tar.gz"
+# A fixed "now" (business-local) for every server the tests start: Tuesday, December 1st 2026,
+# 9 AM, so what the assistant offers and books never depends on the day the tests run.
+NOW = "2026-12-01T09:00"
 # One of each per test session, as `make run` makes one per run: the token Rasa sends the action
 # server, and the HTTP API's (`?token=`).
 ACTION_SERVER_TOKEN = secrets.token_hex(32)
@@ -210,6 +214,11 @@ class Assistant:
             said = [m["text"] for m in json.load(response) if m.get("text")]
         check_turn(" ".join(said), caller=text)
         return said
+
+    @property
+    def socket_url(self) -> str:
+        """Retell's custom-LLM WebSocket on this pair's Rasa server (the simulator adds the id)."""
+        return f"ws://127.0.0.1:{self.rasa_port}/webhooks/retell/llm-websocket"
 
     def api_url(self, path: str) -> str:
         """The HTTP API's address for `path`, with its token (`?token=`, as Rasa's API asks)."""

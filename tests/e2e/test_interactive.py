@@ -29,9 +29,18 @@ import termios
 import time
 from pathlib import Path
 
-from tests.e2e.servers import BIN, MODEL, PROJECT, REPO, base_env, free_port, tail, wait_for_port
+from tests.e2e.servers import (
+    BIN,
+    MODEL,
+    NOW,
+    PROJECT,
+    REPO,
+    base_env,
+    free_port,
+    tail,
+    wait_for_port,
+)
 
-NOW = "2026-12-01T09:00"  # the same fixed "now" as the other end-to-end tests
 TOTAL_SECONDS = 240  # everything from starting `rasa interactive` to its exit
 ROWS, COLUMNS = 40, 120
 

@@ -19,8 +19,10 @@ from datetime import datetime
 import pytest
 
 from actions.storage.schema import CANCELLED, CONFIRMED
-from connector.retell.simulator import FakeRetell, SimulatedCall
-from tests.security.conftest import TZ, run, seed, url
+from connector.retell.simulator import FakeRetell
+from tests.bookings import seed
+from tests.e2e.calls import connect, run
+from tests.security.conftest import TZ
 
 
 def post(address: str, body: dict, headers: dict | None = None) -> tuple[int, bytes]:
@@ -143,7 +145,7 @@ def test_a_rest_sender_equal_to_a_call_id_cannot_continue_the_call(assistant):
     fake = FakeRetell()
 
     async def talk() -> None:
-        sim = await SimulatedCall(url(assistant), fake).connect()
+        sim = await connect(assistant, fake=fake)
         try:
             await sim.greeting()
             await sim.say("i'd like to book a haircut")
