@@ -258,5 +258,17 @@ class Assistant:
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout)
 
+    def log_end(self, name: str) -> int:
+        """Where `name`'s log ends now: `log_since` reads what a test makes the server log."""
+        path = self.log(name)
+        return path.stat().st_size if path.exists() else 0
+
+    def log_since(self, name: str, offset: int) -> str:
+        """What `name` logged after `offset` (a `log_end`): on a shared pair, this test's lines
+        alone, not another module's."""
+        with self.log(name).open("rb") as log:
+            log.seek(offset)
+            return log.read().decode(errors="replace")
+
     def logs(self) -> str:
         return "\n".join(f"--- {n} ---\n{tail(self.log(n))}" for n in ("actions", "rasa"))
