@@ -2,8 +2,8 @@
 
 `model` is the trained model's path, or a failure saying how to get one. `server_pairs` is the
 factory of running server pairs (tests/e2e/pairs.py), stopped at the session's end; each package's
-`assistant` fixture takes its configuration's pair from it. `store` is the
-bookings database of the test's pair, `caller` a fresh conversation id.
+`assistant` fixture takes its configuration's pair from it. `store` is the bookings database of
+the test's pair, `caller` a fresh conversation id.
 
 `sqlite_url` is a fresh SQLite file per test. `postgres_url` is a fresh Postgres database per test
 (CREATE DATABASE booking_test_<random> through the admin URL in TEST_POSTGRES_URL, default
@@ -19,6 +19,7 @@ import secrets
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -27,8 +28,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from actions.storage.bookings import BookingStore
-from tests.e2e.pairs import ServerPairs
-from tests.e2e.servers import MODEL
+
+if TYPE_CHECKING:
+    from tests.e2e.pairs import ServerPairs
 
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -43,6 +45,10 @@ def _admin_url() -> URL:
 
 @pytest.fixture(scope="session")
 def model() -> Path:
+    # Imported here, not at the top: the servers' module imports Rasa, which, loaded with this
+    # file, would turn Rasa's import-time warnings in the test modules into collection warnings.
+    from tests.e2e.servers import MODEL
+
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}: run the tests with `make test`")
     return MODEL
@@ -50,6 +56,8 @@ def model() -> Path:
 
 @pytest.fixture(scope="session")
 def server_pairs(model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPairs]:
+    from tests.e2e.pairs import ServerPairs  # see `model`
+
     pairs = ServerPairs(tmp_path_factory)
     yield pairs
     pairs.stop_all()
