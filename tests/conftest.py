@@ -1,4 +1,9 @@
-"""Shared fixtures: database URLs for the bookings store.
+"""Shared fixtures: the trained model, the server pairs, database URLs for the bookings store.
+
+`model` is the trained model's path, or a failure saying how to get one. `server_pairs` is the
+factory of running server pairs (tests/e2e/pairs.py), stopped at the session's end; each package's
+`assistant` fixture takes its configuration's pair from it. `store` is the bookings database of
+the test's pair, `caller` a fresh conversation id.
 
 `sqlite_url` is a fresh SQLite file per test. `postgres_url` is a fresh Postgres database per test
 (CREATE DATABASE booking_test_<random> through the admin URL in TEST_POSTGRES_URL, default
@@ -11,14 +16,21 @@ from __future__ import annotations
 
 import os
 import secrets
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
+
+from actions.storage.bookings import BookingStore
+
+if TYPE_CHECKING:
+    from tests.e2e.pairs import ServerPairs
 
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -29,6 +41,40 @@ def _on_ci() -> bool:
 
 def _admin_url() -> URL:
     return make_url(os.environ.get("TEST_POSTGRES_URL") or DEFAULT_ADMIN_URL)
+
+
+@pytest.fixture(scope="session")
+def model() -> Path:
+    # Imported here, not at the top: the servers' module imports Rasa, which, loaded with this
+    # file, would turn Rasa's import-time warnings in the test modules into collection warnings.
+    from tests.e2e.servers import MODEL
+
+    if not MODEL.exists():
+        pytest.fail(f"no trained model at {MODEL}: run the tests with `make test`")
+    return MODEL
+
+
+@pytest.fixture(scope="session")
+def server_pairs(model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPairs]:
+    from tests.e2e.pairs import ServerPairs  # see `model`
+
+    pairs = ServerPairs(tmp_path_factory)
+    yield pairs
+    pairs.stop_all()
+
+
+@pytest.fixture
+def store(assistant) -> Iterator[BookingStore]:
+    """The bookings database of the test's server pair (its package's `assistant`)."""
+    store = BookingStore(assistant.env["BOOKING_DB_URL"])
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def caller() -> str:
+    """A fresh conversation id per test."""
+    return f"caller-{uuid.uuid4().hex[:10]}"
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import pytest
 from rasa.core.agent import Agent
 
 from connector.rasa_patches import registry
-from tests.e2e.servers import MODEL, PROJECT
+from tests.e2e.servers import PROJECT
 
 # Every patch on in this process, as `booking-rasa` runs Rasa by default: before any model is
 # loaded here (the DIET patch must see the load). The tests compare with Rasa's own functions,
@@ -19,12 +19,10 @@ registry.apply(registry.NAMES)
 
 
 @pytest.fixture(scope="session")
-def agent() -> Iterator[Agent]:
-    if not MODEL.exists():
-        pytest.fail(f"no trained model at {MODEL}: run the tests with `make test`")
+def agent(model) -> Iterator[Agent]:
     here = os.getcwd()
     os.chdir(PROJECT)  # the model names its spaCy pipeline relative to the project, as Rasa runs
     try:
-        yield Agent.load(str(MODEL))
+        yield Agent.load(str(model))
     finally:
         os.chdir(here)

@@ -1,33 +1,19 @@
-"""One real action server + Rasa server pair for every end-to-end test of the session."""
+"""The end-to-end tests' server pair (the `plain` configuration of pairs.py, unless a module
+overrides `assistant`), and the turn rule on the socket."""
 
 from __future__ import annotations
-
-import uuid
 
 import pytest
 
 from connector.retell.simulator import SimulatedCall
-from tests.e2e.servers import MODEL, Assistant, serving, sqlite_env
+from tests.e2e.pairs import ServerPairs
+from tests.e2e.servers import Assistant
 from tests.e2e.turn_rule import check_turn
-
-# A fixed "now" (business-local): Tuesday, December 1st 2026, 9 AM.
-NOW = "2026-12-01T09:00"
-
-
-@pytest.fixture(scope="session")
-def assistant(tmp_path_factory: pytest.TempPathFactory):
-    if not MODEL.exists():
-        pytest.fail(f"no trained model at {MODEL}: run the tests with `make test`")
-    workdir = tmp_path_factory.mktemp("assistant")
-    running = Assistant(workdir, sqlite_env(workdir, ASSISTANT_NOW=NOW))
-    with serving(running):
-        yield running
 
 
 @pytest.fixture
-def caller() -> str:
-    """A fresh conversation id per test."""
-    return f"caller-{uuid.uuid4().hex[:10]}"
+def assistant(server_pairs: ServerPairs, request: pytest.FixtureRequest) -> Assistant:
+    return server_pairs.get("plain", request.module.__name__)
 
 
 @pytest.fixture(autouse=True)

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from tests.e2e.servers import MODEL, PROJECT, Assistant, serving, sqlite_env
+from tests.e2e.servers import MODEL, NOW, PROJECT, Assistant, serving, sqlite_env
 from tests.e2e.test_form_retention import put_events, reached
 
 SEED = 20261203
@@ -572,7 +572,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        assistant = Assistant(work, sqlite_env(work, ASSISTANT_NOW="2026-12-01T09:00"))
+        assistant = Assistant(work, sqlite_env(work, ASSISTANT_NOW=NOW))
         with serving(assistant):
             outcomes = run_cases(
                 assistant, cases, full=True, workers=args.workers, progress=progress

@@ -1,8 +1,9 @@
 """Start the real action server and Rasa server for end-to-end tests, as `make run` does.
 
-Each Rasa start is slow (TensorFlow import, model load), so one pair serves the whole test
-session (see conftest.py). Every server gets free ports, its own SQLite files under a temporary
-directory, and logs in files that a failing test prints.
+Each Rasa start is slow (TensorFlow import, model load), so the tests take their pairs from one
+factory that starts each configuration once per session (pairs.py). Every server gets free
+ports, its own SQLite files under a temporary directory, and logs in files that a failing test
+prints.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ BIN = Path(sys.executable).parent
 MODEL = PROJECT / "models" / "booking.tar.gz"
 # Rasa's CLI as `make run` starts it: with the Rasa patches RASA_PATCHES selects (all by default).
 RASA = BIN / "booking-rasa"
+# A fixed "now" (business-local) for every server the tests start: Tuesday, December 1st 2026,
+# 9 AM, so what the assistant offers and books never depends on the day the tests run.
+NOW = "2026-12-01T09:00"
 # One of each per test session, as `make run` makes one per run: the token Rasa sends the action
 # server, and the HTTP API's (`?token=`).
 ACTION_SERVER_TOKEN = secrets.token_hex(32)
@@ -213,6 +217,11 @@ class Assistant:
         check_turn(" ".join(said), caller=text)
         return said
 
+    @property
+    def socket_url(self) -> str:
+        """Retell's custom-LLM WebSocket on this pair's Rasa server (the simulator adds the id)."""
+        return f"ws://127.0.0.1:{self.rasa_port}/webhooks/retell/llm-websocket"
+
     def api_url(self, path: str) -> str:
         """The HTTP API's address for `path`, with its token (`?token=`, as Rasa's API asks)."""
         return f"http://127.0.0.1:{self.rasa_port}{path}?token={self.env['RASA_API_TOKEN']}"
@@ -250,6 +259,18 @@ class Assistant:
         result = self.admin("list", "--json")
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout)
+
+    def log_end(self, name: str) -> int:
+        """Where `name`'s log ends now: `log_since` reads what a test makes the server log."""
+        path = self.log(name)
+        return path.stat().st_size if path.exists() else 0
+
+    def log_since(self, name: str, offset: int) -> str:
+        """What `name` logged after `offset` (a `log_end`): on a shared pair, this test's lines
+        alone, not another module's."""
+        with self.log(name).open("rb") as log:
+            log.seek(offset)
+            return log.read().decode(errors="replace")
 
     def logs(self) -> str:
         return "\n".join(f"--- {n} ---\n{tail(self.log(n))}" for n in ("actions", "rasa"))

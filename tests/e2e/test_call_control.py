@@ -1,66 +1,34 @@
 """Call control and trust over the real socket: reminders, noise, the watchdog, transfer without a
 number, tool-call frames, the caller's phone, the socket secret, and logs without contact details.
 
-This module runs its own assistant (its `assistant` fixture overrides the session one): a socket
-secret and a channel secret are set, the profile has no transfer number, and Rasa reaches the
-action server through `SlowProxy`, which can hold one action back to make a turn slow.
+The module takes the `guarded` pair (pairs.py): a socket secret and a channel secret are set,
+the profile has no transfer number, and Rasa reaches the action server through `SlowProxy`, which
+can hold one action back to make a turn slow.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import secrets
 
 import pytest
 import websockets
-import yaml
 
 from common import identity
 from connector.retell.simulator import FakeRetell, SimulatedCall
-from tests.e2e.conftest import NOW
-from tests.e2e.servers import MODEL, REPO, Assistant, serving, sqlite_env
-from tests.e2e.slow_proxy import SlowProxy
-
-WS_SECRET = f"sock-{secrets.token_hex(8)}"
-CHANNEL_SECRET = secrets.token_hex(16)
+from tests.e2e.calls import code_in, connect, run
+from tests.e2e.pairs import CHANNEL_SECRET, WS_SECRET, ServerPairs
+from tests.e2e.servers import Assistant
 
 
-@pytest.fixture(scope="module")
-def assistant(tmp_path_factory: pytest.TempPathFactory):
-    if not MODEL.exists():
-        pytest.fail(f"no trained model at {MODEL}: run the tests with `make test`")
-    workdir = tmp_path_factory.mktemp("guarded")
-    profile = yaml.safe_load((REPO / "data" / "business.yml").read_text())
-    profile.pop("transfer_number")
-    (workdir / "business.yml").write_text(yaml.safe_dump(profile))
-    running = Assistant(
-        workdir,
-        sqlite_env(
-            workdir,
-            ASSISTANT_NOW=NOW,
-            BUSINESS_PROFILE=str(workdir / "business.yml"),
-            RETELL_WS_SECRET=WS_SECRET,
-            CHANNEL_SECRET=CHANNEL_SECRET,
-        ),
-    )
-    with serving(running, SlowProxy.in_front_of(running)):
-        yield running
-
-
-def url(assistant) -> str:
-    return f"ws://127.0.0.1:{assistant.rasa_port}/webhooks/retell/llm-websocket"
-
-
-def run(coroutine):
-    return asyncio.run(asyncio.wait_for(coroutine, 120))
+@pytest.fixture
+def assistant(server_pairs: ServerPairs, request: pytest.FixtureRequest) -> Assistant:
+    return server_pairs.get("guarded", request.module.__name__)
 
 
 async def open_call(assistant, phone: str | None = None) -> SimulatedCall:
-    return await SimulatedCall(
-        url(assistant), FakeRetell(from_number=phone), token=WS_SECRET
-    ).connect()
+    return await connect(assistant, phone, token=WS_SECRET)
 
 
 async def book(sim: SimulatedCall, name: str, email: str, day: str, time: str) -> str:
@@ -108,7 +76,7 @@ def test_a_reminder_and_noise_mid_form_then_the_booking_completes(assistant):
 
     done, fake = run(call())
     assert "You're all set for Friday, December 4th at 10 AM" in done.text
-    code = re.search(r"code is ((?:[A-Z0-9] ){4}[A-Z0-9])", done.text).group(1).replace(" ", "")
+    code = code_in(done.text)
     invocation, result = tool_frames(fake)
     assert invocation["response_type"] == "tool_call_invocation"
     assert invocation["name"] == "book_appointment"
@@ -275,7 +243,7 @@ def test_rest_metadata_claiming_a_phone_cannot_reach_its_booking(assistant):
 
 
 def test_the_socket_secret_is_required(assistant):
-    base = url(assistant)
+    base = assistant.socket_url
 
     async def refused(address: str) -> int:
         with pytest.raises(websockets.exceptions.InvalidStatusCode) as refusal:

@@ -26,19 +26,19 @@ seeded booking's code, spelled as the assistant says it ("K 7 P 2 Q"). Times are
 to confirmed; a seed's row is found by its code, so finding it proves the code unchanged.
 
 Each run starts from an empty bookings database holding only its seeds, so the REST and the
-socket runs of one conversation (which book the same times) never meet; this module has its own
-server pair for that reason, with the session's settings (the repository's profile, transfer
-number included). `socket` flags are checked on the socket only: `{flag: value}` must be there,
-`{flag: null}` must not. `known` marks a conversation that fails today for a reason being
+socket runs of one conversation (which book the same times) never meet. The module shares the
+`plain` pair (pairs.py; the repository's profile, transfer number included): the factory empties
+the bookings database for whichever module takes the pair next, so what these runs leave behind
+reaches no other module. `socket` flags are checked on the socket only: `{flag: value}` must be
+there, `{flag: null}` must not. `known` marks a conversation that fails today for a reason being
 fixed elsewhere (expected to fail, reported as xfail, and as XPASS once fixed).
 """
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -47,10 +47,9 @@ import pytest
 import yaml
 
 from actions.storage.bookings import BookingStore
-from actions.storage.schema import metadata
-from connector.retell.simulator import SimulatedCall
-from tests.e2e.conftest import NOW
-from tests.e2e.servers import MODEL, Assistant, serving, sqlite_env
+from tests.bookings import seed
+from tests.e2e.calls import connect, run
+from tests.e2e.pairs import empty_bookings
 
 TZ = ZoneInfo("America/New_York")
 PHRASINGS = Path(__file__).parent / "phrasings"
@@ -111,25 +110,6 @@ def cases() -> list[Any]:
     return params
 
 
-@pytest.fixture(scope="module")
-def assistant(tmp_path_factory: pytest.TempPathFactory):
-    """A server pair of this module's own: every run empties its bookings database."""
-    if not MODEL.exists():
-        pytest.fail(f"no trained model at {MODEL}: run the tests with `make test`")
-    workdir = tmp_path_factory.mktemp("phrasings")
-    running = Assistant(workdir, sqlite_env(workdir, ASSISTANT_NOW=NOW))
-    with serving(running):
-        yield running
-
-
-@pytest.fixture(scope="module")
-def store(assistant):
-    store = BookingStore(assistant.env["BOOKING_DB_URL"])
-    store.create_schema()
-    yield store
-    store.dispose()
-
-
 def local(text: str) -> datetime:
     return datetime.strptime(str(text), "%Y-%m-%d %H:%M").replace(tzinfo=TZ)
 
@@ -137,24 +117,19 @@ def local(text: str) -> datetime:
 def fresh(store: BookingStore, seeds: list[dict[str, Any]]) -> list[Any]:
     """An empty bookings database (bookings, their units, the outbox, failed proofs), then the
     seeded bookings."""
-    with store._engine.begin() as conn:
-        for table in reversed(metadata.sorted_tables):
-            conn.execute(table.delete())
+    empty_bookings(store)
     made = []
-    for seed in seeds:
-        start = local(seed["start"])
-        service = seed.get("service", "Haircut")
+    for wanted in seeds:
+        service = wanted.get("service", "Haircut")
         made.append(
-            store.book(
-                reference=uuid.uuid4().hex,
-                name=seed["name"],
-                email=seed["email"],
-                phone=seed.get("phone"),
-                service=service,
-                start=start,
-                end=start + timedelta(minutes=DURATIONS[service]),
-                slot_minutes=15,
-                capacity=1,
+            seed(
+                store,
+                wanted["name"],
+                wanted["email"],
+                local(wanted["start"]),
+                service,
+                DURATIONS[service],
+                wanted.get("phone"),
             )
         )
     return made
@@ -196,10 +171,8 @@ def hold_rest(assistant, conversation: Conversation, seeded: list) -> None:
 
 
 def hold_socket(assistant, conversation: Conversation, seeded: list) -> None:
-    url = f"ws://127.0.0.1:{assistant.rasa_port}/webhooks/retell/llm-websocket"
-
     async def call() -> None:
-        sim = await SimulatedCall(url).connect()
+        sim = await connect(assistant)
         try:
             await sim.greeting()
             for turn in conversation.turns:
@@ -211,7 +184,7 @@ def hold_socket(assistant, conversation: Conversation, seeded: list) -> None:
         finally:
             await sim.close()
 
-    asyncio.run(asyncio.wait_for(call(), 180))
+    run(call(), 180)
 
 
 def check_database(store: BookingStore, conversation: Conversation, seeded: list) -> None:

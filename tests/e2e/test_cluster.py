@@ -20,8 +20,7 @@ import sqlalchemy as sa
 
 from connector.retell.simulator import FakeRetell, SimulatedCall
 from tests.conftest import _on_ci
-from tests.e2e.conftest import NOW
-from tests.e2e.servers import MODEL, PROJECT, Assistant, base_env, free_port
+from tests.e2e.servers import NOW, PROJECT, Assistant, base_env, free_port
 from tests.fakes.gemini import FakeGemini
 
 REDIS_HOST = os.environ.get("TEST_REDIS_HOST", "127.0.0.1")
@@ -44,10 +43,8 @@ def redis_db() -> int:
 
 
 def test_a_call_moves_to_another_replica_and_the_booking_completes(
-    tmp_path, postgres_url, redis_db
+    tmp_path, postgres_url, redis_db, model
 ):
-    if not MODEL.exists():
-        pytest.fail(f"no trained model at {MODEL}: run the tests with `make test`")
     secret = secrets.token_hex(16)
     ports = {"a": free_port(), "b": free_port()}
     action_port = free_port()

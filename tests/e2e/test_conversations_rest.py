@@ -5,40 +5,18 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
-import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from actions.storage.bookings import BookingStore
+from tests.bookings import seed
 
 TZ = ZoneInfo("America/New_York")
 
 
 def joined(lines: list[str]) -> str:
     return " ".join(lines)
-
-
-@pytest.fixture
-def store(assistant):
-    store = BookingStore(assistant.env["BOOKING_DB_URL"])
-    yield store
-    store.dispose()
-
-
-def seed(store: BookingStore, name: str, email: str, when: datetime, service="Haircut", minutes=45):
-    return store.book(
-        reference=uuid.uuid4().hex,
-        name=name,
-        email=email,
-        phone=None,
-        service=service,
-        start=when,
-        end=when + timedelta(minutes=minutes),
-        slot_minutes=15,
-        capacity=1,
-    )
 
 
 def test_reschedule_keeps_the_booking_and_its_code(assistant, caller, store):

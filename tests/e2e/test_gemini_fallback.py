@@ -1,8 +1,8 @@
 """Gemini answers over the real socket: the fake Gemini (a real gRPC server speaking the API) →
 the real client in the action server → the relay → the Retell socket → the simulator.
 
-This module runs its own assistant (its `assistant` fixture overrides the session one) with a
-Gemini key and endpoint pointing at the fake, and CHANNEL_SECRET set (the relay needs it).
+The module takes the `gemini` pair (pairs.py): a Gemini key and endpoint pointing at the fake,
+and CHANNEL_SECRET set (the relay needs it).
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import secrets
 import time
 import urllib.error
 import urllib.request
@@ -19,53 +18,20 @@ import grpc
 import pytest
 
 from common import relay
-from connector.retell.simulator import FakeRetell, SimulatedCall
-from tests.e2e.conftest import NOW
-from tests.e2e.servers import MODEL, Assistant, serving, sqlite_env
+from tests.e2e.calls import code_in, open_call, run
+from tests.e2e.pairs import CHANNEL_SECRET, ServerPairs
+from tests.e2e.servers import Assistant
 from tests.fakes.gemini import FakeGemini
 
-CHANNEL_SECRET = secrets.token_hex(16)
 
-
-@pytest.fixture(scope="module")
-def assistant(tmp_path_factory: pytest.TempPathFactory):
-    if not MODEL.exists():
-        pytest.fail(f"no trained model at {MODEL}: run the tests with `make test`")
-    workdir = tmp_path_factory.mktemp("gemini")
-    fake = FakeGemini(valid_key="fake-key").start()
-    running = Assistant(
-        workdir,
-        sqlite_env(
-            workdir,
-            ASSISTANT_NOW=NOW,
-            CHANNEL_SECRET=CHANNEL_SECRET,
-            GEMINI_API_KEY="fake-key",
-            GEMINI_API_ENDPOINT=fake.endpoint,
-        ),
-    )
-    running.gemini = fake
-    with serving(running, fake):
-        yield running
+@pytest.fixture
+def assistant(server_pairs: ServerPairs, request: pytest.FixtureRequest) -> Assistant:
+    return server_pairs.get("gemini", request.module.__name__)
 
 
 @pytest.fixture
 def gemini(assistant) -> FakeGemini:
-    assistant.gemini.reset()
-    return assistant.gemini
-
-
-def url(assistant) -> str:
-    return f"ws://127.0.0.1:{assistant.rasa_port}/webhooks/retell/llm-websocket"
-
-
-def run(coroutine):
-    return asyncio.run(asyncio.wait_for(coroutine, 120))
-
-
-async def open_call(assistant) -> SimulatedCall:
-    sim = await SimulatedCall(url(assistant), FakeRetell()).connect()
-    await sim.greeting()
-    return sim
+    return assistant.gemini  # reset by the factory for every test
 
 
 def fallback_turns(assistant, call_id: str) -> int:
@@ -163,7 +129,7 @@ def test_gemini_sees_no_name_email_or_code_of_the_caller(assistant, gemini):
 
     read_back, done = run(call())
     assert "Jane Doe" in read_back and "jane@example.com, spelled J A N E" in read_back
-    code = re.search(r"code is ((?:[A-Z0-9] ){4}[A-Z0-9])", done).group(1)
+    code = " ".join(code_in(done))
     [request] = gemini.requests
     prompt = " ".join(text for _, text in request.contents) + request.system_instruction
     for clear in ("jane", "doe", "example.com", "J A N E", code, code.replace(" ", "")):

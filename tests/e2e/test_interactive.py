@@ -32,6 +32,7 @@ from pathlib import Path
 from tests.e2e.servers import (
     BIN,
     MODEL,
+    NOW,
     PROJECT,
     RASA,
     REPO,
@@ -41,7 +42,6 @@ from tests.e2e.servers import (
     wait_for_port,
 )
 
-NOW = "2026-12-01T09:00"  # the same fixed "now" as the other end-to-end tests
 TOTAL_SECONDS = 240  # everything from starting `rasa interactive` to its exit
 ROWS, COLUMNS = 40, 120
 

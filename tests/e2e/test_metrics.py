@@ -7,7 +7,8 @@ import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from connector.retell.simulator import FakeRetell, SimulatedCall
+from connector.retell.simulator import FakeRetell
+from tests.e2e.calls import connect, run
 
 
 def scrape(assistant) -> dict[tuple[str, tuple], float]:
@@ -31,9 +32,8 @@ def test_metrics_count_a_call_while_it_runs(assistant):
     before = scrape(assistant)
 
     async def call():
-        url = f"ws://127.0.0.1:{assistant.rasa_port}/webhooks/retell/llm-websocket"
         fake = FakeRetell()
-        sim = await SimulatedCall(url, fake=fake).connect()
+        sim = await connect(assistant, fake=fake)
         try:
             await sim.greeting()
             await sim.say("i'd like to book a haircut")  # form
@@ -46,7 +46,7 @@ def test_metrics_count_a_call_while_it_runs(assistant):
             during = scrape(assistant)
         finally:
             await sim.close()
-        again = await SimulatedCall(url, fake=fake).connect()  # a reconnect
+        again = await connect(assistant, fake=fake)  # a reconnect
         try:
             await again.say("kim at example dot com")
         finally:
@@ -54,7 +54,7 @@ def test_metrics_count_a_call_while_it_runs(assistant):
         await asyncio.sleep(0.5)
         return during, old
 
-    during, _ = asyncio.run(asyncio.wait_for(call(), 120))
+    during, _ = run(call())
     after = scrape(assistant)
     assert delta(during, before, "booking_open_calls") == 1
     assert delta(after, before, "booking_open_calls") == 0

@@ -26,19 +26,19 @@ def test_a_booking_continues_after_the_rasa_server_restarts(assistant, caller):
 def test_a_call_reconnects_after_a_rasa_restart_and_continues_the_form(assistant):
     import asyncio
 
-    from connector.retell.simulator import FakeRetell, SimulatedCall
+    from connector.retell.simulator import FakeRetell
+    from tests.e2e.calls import connect
 
-    url = f"ws://127.0.0.1:{assistant.rasa_port}/webhooks/retell/llm-websocket"
     fake = FakeRetell()
 
     async def before():
-        sim = await SimulatedCall(url, fake=fake).connect()
+        sim = await connect(assistant, fake=fake)
         await sim.greeting()
         await sim.say("i'd like to book a blow dry")
         await sim.close()
 
     async def after():
-        sim = await SimulatedCall(url, fake=fake).connect()
+        sim = await connect(assistant, fake=fake)
         try:
             return (await sim.say("hal jones")).text
         finally:

@@ -4,30 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import signal
 import time
 
 from connector.retell.simulator import FakeRetell, SimulatedCall
-
-
-def url(assistant) -> str:
-    return f"ws://127.0.0.1:{assistant.rasa_port}/webhooks/retell/llm-websocket"
-
-
-def run(coroutine):
-    return asyncio.run(asyncio.wait_for(coroutine, 120))
-
-
-def code_in(text: str) -> str:
-    match = re.search(r"code is ((?:[A-Z0-9] ){4}[A-Z0-9])", text)
-    assert match, text
-    return match.group(1).replace(" ", "")
+from tests.bookings import seed
+from tests.e2e.calls import code_in, connect, run
 
 
 def test_a_whole_booking_over_the_socket(assistant):
     async def call():
-        sim = await SimulatedCall(url(assistant)).connect()
+        sim = await connect(assistant)
         try:
             greeting = await sim.greeting()
             assert "Bella Hair Studio" in greeting.text
@@ -56,7 +43,7 @@ def test_a_whole_booking_over_the_socket(assistant):
 
 def test_names_the_classifier_hears_as_a_person_are_not_put_through(assistant):
     async def call():
-        sim = await SimulatedCall(url(assistant)).connect()
+        sim = await connect(assistant)
         try:
             await sim.greeting()
             await sim.say("i'd like to book a haircut")
@@ -74,7 +61,7 @@ def test_names_the_classifier_hears_as_a_person_are_not_put_through(assistant):
 
 def test_goodbye_and_transfer_flags_reach_the_frames(assistant):
     async def call():
-        sim = await SimulatedCall(url(assistant)).connect()
+        sim = await connect(assistant)
         try:
             await sim.greeting()
             transfer = await sim.say("can i talk to a real person")
@@ -90,7 +77,7 @@ def test_goodbye_and_transfer_flags_reach_the_frames(assistant):
 
 def test_a_person_mid_booking_transfers_and_the_form_says_nothing_after(assistant):
     async def call():
-        sim = await SimulatedCall(url(assistant)).connect()
+        sim = await connect(assistant)
         try:
             await sim.greeting()
             await sim.say("i'd like to book a haircut")
@@ -106,7 +93,7 @@ def test_a_person_mid_booking_transfers_and_the_form_says_nothing_after(assistan
 
 def test_the_fourth_miss_on_one_value_transfers(assistant):
     async def call():
-        sim = await SimulatedCall(url(assistant)).connect()
+        sim = await connect(assistant)
         try:
             await sim.greeting()
             await sim.say("i'd like to book a haircut")
@@ -131,7 +118,7 @@ def test_pings_are_answered_while_a_slow_turn_runs(assistant):
     actions = assistant.processes["actions"]
 
     async def call():
-        sim = await SimulatedCall(url(assistant), ping_every=0).connect()
+        sim = await SimulatedCall(assistant.socket_url, ping_every=0).connect()
         try:
             await sim.greeting()
             actions.send_signal(signal.SIGSTOP)
@@ -157,7 +144,7 @@ def test_pings_are_answered_while_a_slow_turn_runs(assistant):
 
 def test_malformed_frames_and_a_3_mb_frame_do_not_end_the_call(assistant):
     async def call():
-        sim = await SimulatedCall(url(assistant)).connect()
+        sim = await connect(assistant)
         try:
             await sim.greeting()
             for bad in [
@@ -202,7 +189,7 @@ def test_malformed_frames_and_a_3_mb_frame_do_not_end_the_call(assistant):
 
 def test_every_response_is_closed_and_only_the_newest_id_is_spoken_for(assistant):
     async def call():
-        sim = await SimulatedCall(url(assistant)).connect()
+        sim = await connect(assistant)
         try:
             await sim.greeting()
             first = await sim.send_line("where are you")
@@ -227,11 +214,11 @@ def test_every_response_is_closed_and_only_the_newest_id_is_spoken_for(assistant
 def test_a_reconnect_continues_the_form_without_a_new_greeting(assistant):
     async def call():
         fake = FakeRetell()
-        sim = await SimulatedCall(url(assistant), fake=fake).connect()
+        sim = await connect(assistant, fake=fake)
         await sim.greeting()
         await sim.say("i'd like to book a colour")
         await sim.close()
-        again = await SimulatedCall(url(assistant), fake=fake).connect()
+        again = await connect(assistant, fake=fake)
         try:
             await asyncio.sleep(0.5)
             greeting_frames = [f for f in fake.received if f.get("response_id") == 0]
@@ -253,7 +240,7 @@ def test_a_reconnect_continues_the_form_without_a_new_greeting(assistant):
 
 def test_a_revised_name_replaces_the_unheard_first_version(assistant):
     async def call():
-        sim = await SimulatedCall(url(assistant)).connect()
+        sim = await connect(assistant)
         try:
             await sim.greeting()
             await sim.say("i'd like to book a haircut")
@@ -271,7 +258,7 @@ def test_a_revised_name_replaces_the_unheard_first_version(assistant):
 
 def test_a_yes_superseded_by_yes_make_it_4_books_once_at_4(assistant):
     async def call():
-        sim = await SimulatedCall(url(assistant)).connect()
+        sim = await connect(assistant)
         try:
             await sim.greeting()
             await sim.say("i want a beard trim on tuesday december 15th at 3 pm")
@@ -298,7 +285,7 @@ def test_a_caller_hanging_up_mid_turn_does_not_lose_the_turn(assistant):
     actions = assistant.processes["actions"]
 
     async def call():
-        sim = await SimulatedCall(url(assistant)).connect()
+        sim = await connect(assistant)
         await sim.greeting()
         actions.send_signal(signal.SIGSTOP)
         try:
@@ -327,7 +314,7 @@ def test_the_simulator_script_mode_passes_and_fails_on_what_is_heard(assistant, 
     bad.write_text('- caller: "where are you"\n  expect: ["on the moon"]\n')
     for script, code in ((good, 0), (bad, 1)):
         result = subprocess.run(
-            [str(BIN / "retell-sim"), "--url", url(assistant), "--script", str(script)],
+            [str(BIN / "retell-sim"), "--url", assistant.socket_url, "--script", str(script)],
             capture_output=True,
             text=True,
             timeout=120,
@@ -336,7 +323,7 @@ def test_the_simulator_script_mode_passes_and_fails_on_what_is_heard(assistant, 
     assert "MISSING: 'on the moon'" in result.stdout
 
     typed = subprocess.run(
-        [str(BIN / "retell-sim"), "--url", url(assistant)],
+        [str(BIN / "retell-sim"), "--url", assistant.socket_url],
         input="where are you\nbye\n",
         capture_output=True,
         text=True,
@@ -347,39 +334,16 @@ def test_the_simulator_script_mode_passes_and_fails_on_what_is_heard(assistant, 
     assert "Goodbye!" in typed.stdout and "'end_call': True" in typed.stdout
 
 
-def _seed(assistant, name, email, start, service="Haircut", minutes=45):
-    import uuid
-    from datetime import timedelta
-
-    from actions.storage.bookings import BookingStore
-
-    store = BookingStore(assistant.env["BOOKING_DB_URL"])
-    try:
-        return store.book(
-            reference=uuid.uuid4().hex,
-            name=name,
-            email=email,
-            phone=None,
-            service=service,
-            start=start,
-            end=start + timedelta(minutes=minutes),
-            slot_minutes=15,
-            capacity=1,
-        )
-    finally:
-        store.dispose()
-
-
-def test_reschedule_and_cancel_over_the_socket(assistant):
+def test_reschedule_and_cancel_over_the_socket(assistant, store):
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
     tz = ZoneInfo("America/New_York")
-    moving = _seed(assistant, "Vic Stone", "vic@example.com", datetime(2026, 12, 23, 9, tzinfo=tz))
-    going = _seed(assistant, "Wes Park", "wes@example.com", datetime(2026, 12, 23, 11, tzinfo=tz))
+    moving = seed(store, "Vic Stone", "vic@example.com", datetime(2026, 12, 23, 9, tzinfo=tz))
+    going = seed(store, "Wes Park", "wes@example.com", datetime(2026, 12, 23, 11, tzinfo=tz))
 
     async def call():
-        sim = await SimulatedCall(url(assistant)).connect()
+        sim = await connect(assistant)
         try:
             await sim.greeting()
             await sim.say("i need to move my appointment")
@@ -423,7 +387,7 @@ def test_reschedule_and_cancel_over_the_socket(assistant):
 
 def test_a_question_mid_form_over_the_socket_is_answered_then_re_asked(assistant):
     async def call():
-        sim = await SimulatedCall(url(assistant)).connect()
+        sim = await connect(assistant)
         try:
             await sim.greeting()
             await sim.say("i'd like to book a haircut")

@@ -14,7 +14,7 @@ import signal
 import time
 
 from connector.retell.session import APOLOGY, FAILED
-from tests.faults.calls import code_in, open_call, run
+from tests.e2e.calls import code_in, open_call, run
 
 APOLOGIES = (APOLOGY, FAILED)
 

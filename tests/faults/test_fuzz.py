@@ -27,7 +27,7 @@ import statistics
 import time
 import urllib.request
 
-from tests.faults.calls import code_in, open_call, run, url
+from tests.e2e.calls import code_in, open_call, run
 from tests.faults.fuzzer import fuzz
 
 FRAMES = int(os.environ.get("FAULTS_FUZZ_FRAMES", "10000"))
@@ -39,7 +39,7 @@ def test_ten_thousand_junk_frames_leave_the_server_up_and_every_response_closed(
     print(f"\nfuzz seed {seed} (replay: FAULTS_FUZZ_SEED={seed})")
     bookings_before = assistant.bookings()
     started = time.monotonic()
-    records, sent = run(fuzz(url(assistant), seed, FRAMES, SOCKETS), timeout=150)
+    records, sent = run(fuzz(assistant.socket_url, seed, FRAMES, SOCKETS), timeout=150)
     took = time.monotonic() - started
     junk, canary = records[:-1], records[-1]
     pongs = [d for r in junk for d in r.latencies()]

@@ -1,13 +1,14 @@
 """Gemini stalls (accepts the request, sends nothing) on a question in the middle of a booking: the
 watchdog's holding line goes out at 1.5 s, the FAQ answer follows once the client gives up on
-Gemini (GEMINI_FIRST_CHUNK_TIMEOUT=2.5 s on this pair, so the order is fixed), the form asks its
-question again, and the call goes on: the next turns fill the form and the booking completes.
+Gemini (GEMINI_FIRST_CHUNK_TIMEOUT=2.5 s on the `gemini` pair, so the order is fixed), the form
+asks its question again, and the call goes on: the next turns fill the form and the booking
+completes.
 """
 
 from __future__ import annotations
 
 from connector.retell.nudges import HOLDING_LINE
-from tests.faults.calls import code_in, open_call, run
+from tests.e2e.calls import code_in, open_call, run
 
 
 def test_a_stalled_gemini_gets_the_holding_line_then_the_faq_answer_and_the_call_goes_on(

@@ -22,10 +22,9 @@ import os
 
 import pytest
 
-from tests.e2e.conftest import NOW
-from tests.e2e.servers import MODEL, Assistant, base_env, serving
+from tests.e2e.calls import code_in, open_call, run
+from tests.e2e.servers import NOW, Assistant, base_env, serving
 from tests.e2e.slow_proxy import SlowProxy
-from tests.faults.calls import code_in, open_call, run
 from tests.faults.private_postgres import PrivatePostgres, Unavailable, server_binaries
 
 
@@ -46,9 +45,7 @@ def postgres():
 
 
 @pytest.fixture(scope="module")
-def assistant(postgres, tmp_path_factory: pytest.TempPathFactory):
-    if not MODEL.exists():
-        pytest.fail(f"no trained model at {MODEL}: run the tests with `make test`")
+def assistant(postgres, model, tmp_path_factory: pytest.TempPathFactory):
     workdir = tmp_path_factory.mktemp("postgres-restart")
     env = base_env(
         ASSISTANT_NOW=NOW,

@@ -16,8 +16,8 @@ from __future__ import annotations
 import asyncio
 import signal
 
-from connector.retell.simulator import FakeRetell, SimulatedCall
-from tests.faults.calls import code_in, open_call, run, url
+from connector.retell.simulator import FakeRetell
+from tests.e2e.calls import code_in, connect, open_call, run
 
 
 def test_a_call_reconnects_after_a_hard_kill_mid_turn_and_finishes_its_booking(assistant):
@@ -25,7 +25,7 @@ def test_a_call_reconnects_after_a_hard_kill_mid_turn_and_finishes_its_booking(a
     actions = assistant.processes["actions"]
 
     async def before_the_crash():
-        sim = await open_call(assistant, fake)
+        sim = await open_call(assistant, fake=fake)
         assert "your name" in (await sim.say("i'd like to book a blow dry")).text
         assert "email" in (await sim.say("hal jones")).text
         actions.send_signal(signal.SIGSTOP)
@@ -41,7 +41,7 @@ def test_a_call_reconnects_after_a_hard_kill_mid_turn_and_finishes_its_booking(a
         return lost, close_code
 
     async def after_the_restart():
-        sim = await SimulatedCall(url(assistant), fake=fake).connect()
+        sim = await connect(assistant, fake=fake)
         try:
             await asyncio.sleep(0.3)  # time for a (wrong) second greeting to show up
             opening = [f for f in fake.received if f.get("response_id") == 0][-1]

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 import yaml
 
-from tests.e2e.servers import MODEL, PROJECT, RASA, base_env
+from tests.e2e.servers import PROJECT, RASA, base_env
+
+
+class StoryRun(NamedTuple):
+    result: subprocess.CompletedProcess
+    out: Path
 
 
 def rasa(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -27,34 +34,35 @@ def test_training_data_domain_and_config_validate_without_warnings():
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
 
 
-def test_dialogue_test_stories_pass(tmp_path):
-    if not MODEL.exists():
-        pytest.fail(f"no trained model at {MODEL}: run the tests with `make test`")
-    # `rasa test` exits 0 even when stories fail; --fail-on-prediction-errors makes it exit 1.
-    result = rasa(
-        "test",
-        "core",
-        "--stories",
-        "tests",
-        "--model",
-        str(MODEL),
-        "--fail-on-prediction-errors",
-        "--out",
-        str(tmp_path / "results"),
-    )
+@pytest.fixture(scope="module")
+def story_run(model: Path, tmp_path_factory: pytest.TempPathFactory) -> StoryRun:
+    """One `rasa test core` on the test stories (rasa_project/tests/), its reports under `out`:
+    every assertion on the stories reads this run. It goes without --fail-on-prediction-errors,
+    which stops at the first wrong prediction and writes no report; this run evaluates every
+    story, and a story with a wrong prediction (intent, entity or action) is a failed story in
+    the reports, which the tests below refuse. (`rasa test` exits 0 even when stories fail.)"""
+    out = tmp_path_factory.mktemp("rasa-test-core")
+    result = rasa("test", "core", "--stories", "tests", "--model", str(model), "--out", str(out))
+    return StoryRun(result, out)
+
+
+def test_rasa_test_core_runs(story_run: StoryRun):
+    result = story_run.result
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
 
 
-def test_the_reporting_run_shows_no_failed_story(tmp_path):
-    # Without --fail-on-prediction-errors `rasa test` evaluates every story and writes reports.
-    out = tmp_path / "results"
-    result = rasa("test", "core", "--stories", "tests", "--model", str(MODEL), "--out", str(out))
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    failed = out / "failed_test_stories.yml"
+def test_no_test_story_fails(story_run: StoryRun):
+    failed = story_run.out / "failed_test_stories.yml"
     text = failed.read_text() if failed.exists() else ""
     assert "story:" not in text, text[:6000]
-    report = json.loads((out / "story_report.json").read_text())
-    assert report["conversation_accuracy"]["accuracy"] == 1.0, report["conversation_accuracy"]
+    report = json.loads((story_run.out / "story_report.json").read_text())
+    accuracy = report["conversation_accuracy"]
+    assert accuracy["accuracy"] == 1.0, accuracy
+    stories = sum(
+        len(yaml.safe_load(path.read_text()).get("stories", []))
+        for path in (PROJECT / "tests").glob("test_*.yml")
+    )
+    assert accuracy["total"] == stories, accuracy  # every story was evaluated
 
 
 def test_every_story_in_the_checklist_exists():

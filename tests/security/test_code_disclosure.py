@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tests.security.conftest import ASK_DAY, TZ, call, leaks, seed
+from tests.bookings import seed
+from tests.security.conftest import ASK_DAY, TZ, call, leaks
 
 
 def test_the_code_of_another_booking_under_the_same_email_is_not_read_out(assistant, store):

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tests.security.conftest import ASK_DAY, TZ, call, seed, spelled
+from tests.bookings import seed
+from tests.security.conftest import ASK_DAY, TZ, call, spelled
 
 
 def test_a_code_from_a_number_with_other_bookings_reaches_its_own_booking(assistant, store):

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tests.security.conftest import ASK_NAME, TZ, call, code_in, leaks, seed
+from tests.bookings import seed
+from tests.e2e.calls import code_in
+from tests.security.conftest import ASK_NAME, TZ, call, leaks
 
 ATTACK = [
     "when is my appointment?",

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tests.security.conftest import TZ, call, seed
+from tests.bookings import seed
+from tests.security.conftest import TZ, call
 
 DAYS = ["saturday december 5th", "sunday december 6th", "monday december 7th"]
 

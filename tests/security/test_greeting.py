@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tests.security.conftest import GREETING, TZ, call, leaks, restart_actions, seed
+from tests.bookings import seed
+from tests.security.conftest import GREETING, TZ, call, leaks, restart_actions
 
 
 def test_the_greeting_to_a_number_with_bookings_says_nothing_of_them(assistant, store):

@@ -14,6 +14,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from tests.bookings import seed
 from tests.security.conftest import (
     ASK_DAY,
     NO_MATCH,
@@ -22,7 +23,6 @@ from tests.security.conftest import (
     leaks,
     profile_changed,
     restart_actions,
-    seed,
     spelled,
 )
 

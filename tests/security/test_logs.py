@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 
-from tests.security.conftest import call, code_in
+from tests.e2e.calls import code_in
+from tests.security.conftest import call
 
 NAME = ("Quentin", "Marlowe")
 EMAIL = "quentin.marlowe@example.org"

@@ -10,7 +10,7 @@ import urllib.error
 import urllib.request
 
 from common import relay
-from tests.security.conftest import CHANNEL_SECRET
+from tests.e2e.pairs import CHANNEL_SECRET
 
 
 def post(assistant, body: bytes, stamp: str) -> tuple[int, dict]:

@@ -9,8 +9,7 @@ per call and recorded per booking, and the third ends the tries of the call.
 from __future__ import annotations
 
 import asyncio
-import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -26,6 +25,7 @@ from actions.dialogue.manage_forms import (
 from actions.storage import bookings as store_module
 from actions.storage import proofs
 from common import identity
+from tests.bookings import seed as seed_into
 
 TZ = ZoneInfo("America/New_York")
 NOW = datetime(2026, 12, 1, 9, tzinfo=TZ)
@@ -55,17 +55,7 @@ def bookings_db(monkeypatch, sqlite_url):
 
 
 def seed(name, email, when, service="Haircut", phone=None):
-    return store_module.store_from_env().book(
-        reference=uuid.uuid4().hex,
-        name=name,
-        email=email,
-        phone=phone,
-        service=service,
-        start=when,
-        end=when + timedelta(minutes=45),
-        slot_minutes=15,
-        capacity=1,
-    )
+    return seed_into(store_module.store_from_env(), name, email, when, service, phone=phone)
 
 
 def tracker_for(
