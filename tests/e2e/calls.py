@@ -1,10 +1,14 @@
 """Small helpers the end-to-end tests share: a bounded run, a simulated call on a pair's socket,
-the confirmation code in a line."""
+a server held still while a caller barges in, the confirmation code in a line."""
 
 from __future__ import annotations
 
 import asyncio
 import re
+import signal
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from connector.retell.simulator import FakeRetell, SimulatedCall
 from tests.e2e.servers import Assistant
@@ -27,6 +31,19 @@ async def connect(
     return await SimulatedCall(
         assistant.socket_url, fake or FakeRetell(from_number=phone), token=token
     ).connect()
+
+
+@contextmanager
+def held(server: subprocess.Popen) -> Iterator[None]:
+    """The server stopped (SIGSTOP) while the block runs, then resumed: frames sent meanwhile
+    wait in its socket and arrive together, as when a caller speaks again before a reply is
+    ready. A warm turn takes milliseconds, so without this the first request could be answered
+    before the second is read, and a barge-in test would test the scheduler, not the channel."""
+    server.send_signal(signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        server.send_signal(signal.SIGCONT)
 
 
 async def open_call(

@@ -13,7 +13,6 @@ import asyncio
 import json
 import re
 import shutil
-import signal
 import subprocess
 import urllib.request
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ import pytest
 from rasa.cli.scaffold import create_initial_project
 
 from connector.retell.simulator import FakeRetell, SimulatedCall
+from tests.e2e.calls import held
 from tests.e2e.servers import BIN, REPO, base_env, free_port, tail, wait_for_port
 
 # A few epochs of a small pipeline: enough for the stock examples, trained in seconds.
@@ -167,12 +167,9 @@ def test_a_call_to_the_stock_project(stock):
             # Barge-in: the caller goes on before the first line's reply; only the newest
             # response id is answered, for both lines as one turn. The stock turns take a few
             # milliseconds, so the server is held while both requests go out.
-            stock.server.send_signal(signal.SIGSTOP)
-            try:
+            with held(stock.server):
                 superseded = await sim.send_line("are you")
                 newest = await sim.send_line("a bot")
-            finally:
-                stock.server.send_signal(signal.SIGCONT)
             heard.append(await sim.response(newest))
         finally:
             await sim.close()
